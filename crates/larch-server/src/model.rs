@@ -1,0 +1,270 @@
+//! The CloudWatch Logs service model (botocore's `logs/2014-03-28/service-2.json`, stripped of
+//! documentation) drives input validation for every operation: member types, required
+//! members, lengths, ranges, patterns and enums — exactly the constraints AWS enforces and
+//! botocore only partly checks on the client. Errors use AWS's Coral message format.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use parking_lot::Mutex;
+use regex::Regex;
+use serde_json::Value;
+
+use crate::error::ApiError;
+
+static MODEL: LazyLock<Value> = LazyLock::new(|| {
+    serde_json::from_str(include_str!("../model/logs-2014-03-28.json")).expect("embedded service model is valid JSON")
+});
+
+static PATTERNS: LazyLock<Mutex<HashMap<String, Option<Regex>>>> = LazyLock::new(Default::default);
+
+/// Every operation name in the model.
+pub fn operation_names() -> Vec<&'static str> {
+    MODEL["operations"].as_object().map(|o| o.keys().map(|k| k.as_str()).collect()).unwrap_or_default()
+}
+
+pub fn has_operation(name: &str) -> bool {
+    MODEL["operations"].get(name).is_some()
+}
+
+/// The exception AWS uses for schema violations of this operation: older operations answer
+/// `InvalidParameterException`, newer (Smithy-style) ones `ValidationException`.
+fn validation_error_code(operation: &str) -> &'static str {
+    let errors = MODEL["operations"][operation]["errors"].as_array();
+    let has = |name: &str| errors.is_some_and(|e| e.iter().any(|x| x["shape"] == name));
+    if has("InvalidParameterException") || !has("ValidationException") {
+        "InvalidParameterException"
+    } else {
+        "ValidationException"
+    }
+}
+
+/// Validates an operation's input against the model.
+pub fn validate_input(operation: &str, input: &Value) -> Result<(), ApiError> {
+    let Some(shape_name) = MODEL["operations"][operation]["input"]["shape"].as_str() else {
+        return Ok(());
+    };
+    let mut v = Validation::default();
+    v.check(shape_name, input, "");
+    if let Some(message) = v.serialization {
+        return Err(ApiError::serialization(message));
+    }
+    if v.errors.is_empty() {
+        return Ok(());
+    }
+    let count = v.errors.len();
+    let noun = if count == 1 { "error" } else { "errors" };
+    let message = format!("{count} validation {noun} detected: {}", v.errors.join("; "));
+    let code = validation_error_code(operation);
+    Err(if code == "ValidationException" { ApiError::validation(message) } else { ApiError::invalid_parameter(message) })
+}
+
+#[derive(Default)]
+struct Validation {
+    errors: Vec<String>,
+    serialization: Option<String>,
+}
+
+impl Validation {
+    fn fail(&mut self, value: &Value, path: &str, constraint: String) {
+        let shown = match value {
+            Value::String(s) => s.clone(),
+            Value::Array(_) | Value::Object(_) => summarize(value),
+            other => other.to_string(),
+        };
+        self.errors.push(format!("Value '{shown}' at '{path}' failed to satisfy constraint: {constraint}"));
+    }
+
+    fn type_error(&mut self, expected: &str, path: &str) {
+        if self.serialization.is_none() {
+            let at = if path.is_empty() { String::new() } else { format!(" at '{path}'") };
+            self.serialization = Some(format!("Unexpected value type{at}: expected {expected}"));
+        }
+    }
+
+    fn check(&mut self, shape_name: &str, value: &Value, path: &str) {
+        let shape = &MODEL["shapes"][shape_name];
+        let kind = shape["type"].as_str().unwrap_or("");
+        if value.is_null() {
+            return;
+        }
+        match kind {
+            "structure" => self.check_structure(shape, value, path),
+            "list" => {
+                let Some(items) = value.as_array() else { return self.type_error("a list", path) };
+                self.check_size(shape, value, items.len(), path, "length");
+                let member = shape["member"]["shape"].as_str().unwrap_or("");
+                for (i, item) in items.iter().enumerate() {
+                    self.check(member, item, &format!("{}.{}.member", path, i + 1));
+                }
+            }
+            "map" => {
+                let Some(entries) = value.as_object() else { return self.type_error("a map", path) };
+                self.check_size(shape, value, entries.len(), path, "length");
+                let key_shape = shape["key"]["shape"].as_str().unwrap_or("");
+                let value_shape = shape["value"]["shape"].as_str().unwrap_or("");
+                for (k, v) in entries {
+                    self.check(key_shape, &Value::String(k.clone()), &format!("{path}.key"));
+                    self.check(value_shape, v, &format!("{path}.{k}.member"));
+                }
+            }
+            "string" => {
+                let Some(s) = value.as_str() else { return self.type_error("a string", path) };
+                let len = s.chars().count();
+                self.check_size(shape, value, len, path, "length");
+                if let Some(values) = shape["enum"].as_array()
+                    && !values.iter().any(|e| e.as_str() == Some(s))
+                {
+                    let set: Vec<&str> = values.iter().filter_map(|e| e.as_str()).collect();
+                    self.fail(value, path, format!("Member must satisfy enum value set: [{}]", set.join(", ")));
+                }
+                if let Some(pattern) = shape["pattern"].as_str()
+                    && !pattern_matches(pattern, s)
+                {
+                    self.fail(value, path, format!("Member must satisfy regular expression pattern: {pattern}"));
+                }
+            }
+            "integer" | "long" => {
+                let Some(n) = value.as_i64() else {
+                    return self.type_error(if kind == "integer" { "an integer" } else { "a long" }, path);
+                };
+                if kind == "integer" && i32::try_from(n).is_err() {
+                    return self.type_error("an integer", path);
+                }
+                if let Some(min) = shape["min"].as_i64()
+                    && n < min
+                {
+                    self.fail(value, path, format!("Member must have value greater than or equal to {min}"));
+                }
+                if let Some(max) = shape["max"].as_i64()
+                    && n > max
+                {
+                    self.fail(value, path, format!("Member must have value less than or equal to {max}"));
+                }
+            }
+            "double" | "float" => {
+                if !value.is_number() {
+                    self.type_error("a number", path);
+                }
+            }
+            "boolean" => {
+                if !value.is_boolean() {
+                    self.type_error("a boolean", path);
+                }
+            }
+            "timestamp" => {
+                if !value.is_number() {
+                    self.type_error("a timestamp", path);
+                }
+            }
+            "blob" => {
+                if !value.is_string() {
+                    self.type_error("a base64 string", path);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn check_structure(&mut self, shape: &Value, value: &Value, path: &str) {
+        let Some(object) = value.as_object() else { return self.type_error("a structure", path) };
+        let members = shape["members"].as_object();
+        if let Some(required) = shape["required"].as_array() {
+            for name in required.iter().filter_map(|r| r.as_str()) {
+                if object.get(name).is_none_or(Value::is_null) {
+                    let at = join(path, name);
+                    self.errors.push(format!("Value null at '{at}' failed to satisfy constraint: Member must not be null"));
+                }
+            }
+        }
+        let Some(members) = members else { return };
+        for (name, member) in members {
+            if let (Some(v), Some(member_shape)) = (object.get(name), member["shape"].as_str()) {
+                self.check(member_shape, v, &join(path, name));
+            }
+        }
+    }
+
+    fn check_size(&mut self, shape: &Value, value: &Value, size: usize, path: &str, what: &str) {
+        if let Some(min) = shape["min"].as_u64()
+            && (size as u64) < min
+        {
+            self.fail(value, path, format!("Member must have {what} greater than or equal to {min}"));
+        }
+        if let Some(max) = shape["max"].as_u64()
+            && size as u64 > max
+        {
+            self.fail(value, path, format!("Member must have {what} less than or equal to {max}"));
+        }
+    }
+}
+
+fn join(path: &str, name: &str) -> String {
+    if path.is_empty() { name.to_string() } else { format!("{path}.{name}") }
+}
+
+/// Short rendering of a list/map value for messages (Coral prints Java toString()s).
+fn summarize(value: &Value) -> String {
+    let s = value.to_string();
+    if s.len() > 100 { format!("{}...", &s[..s.floor_char_boundary(100)]) } else { s }
+}
+
+/// Java `String.matches` semantics: the whole value must match.
+fn pattern_matches(pattern: &str, value: &str) -> bool {
+    let mut cache = PATTERNS.lock();
+    let regex = cache.entry(pattern.to_string()).or_insert_with(|| compile_java_pattern(pattern));
+    match regex {
+        Some(r) => r.is_match(value),
+        // A pattern we cannot translate is not enforced rather than rejecting valid input.
+        None => true,
+    }
+}
+
+fn compile_java_pattern(pattern: &str) -> Option<Regex> {
+    // Java accepts `-` after a class escape as a literal (`[\w-_]`); Rust wants it escaped.
+    let fixed = pattern.replace("\\w-_", "\\w\\-_").replace("\\w_-", "\\w_\\-").replace("\\w-]", "\\w\\-]");
+    Regex::new(&format!("^(?:{fixed})$")).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn every_pattern_in_the_model_compiles() {
+        for (name, shape) in MODEL["shapes"].as_object().unwrap() {
+            if let Some(p) = shape["pattern"].as_str() {
+                assert!(compile_java_pattern(p).is_some(), "{name}: {p}");
+            }
+        }
+    }
+
+    #[test]
+    fn coral_messages() {
+        let err = validate_input("GetLogEvents", &json!({"logStreamName": "s", "logGroupName": "g", "limit": 10001})).unwrap_err();
+        assert_eq!(err.code, "InvalidParameterException");
+        assert_eq!(
+            err.message,
+            "1 validation error detected: Value '10001' at 'limit' failed to satisfy constraint: Member must have value less than or equal to 10000"
+        );
+        let err = validate_input("CreateLogGroup", &json!({"logGroupName": "bad name"})).unwrap_err();
+        assert!(err.message.contains("Member must satisfy regular expression pattern: [\\.\\-_/#A-Za-z0-9]+"), "{}", err.message);
+        let err = validate_input("PutLogEvents", &json!({"logGroupName": "g"})).unwrap_err();
+        assert!(err.message.starts_with("2 validation errors detected"), "{}", err.message);
+    }
+
+    #[test]
+    fn wrong_types_are_serialization_errors() {
+        let err = validate_input("GetLogEvents", &json!({"logStreamName": "s", "limit": "x"})).unwrap_err();
+        assert_eq!(err.code, "SerializationException");
+        let err = validate_input("GetLogEvents", &json!({"logStreamName": "s", "limit": 1.5})).unwrap_err();
+        assert_eq!(err.code, "SerializationException");
+    }
+
+    #[test]
+    fn newer_operations_use_validation_exception() {
+        assert_eq!(validation_error_code("GetLogEvents"), "InvalidParameterException");
+        assert_eq!(validation_error_code("CreateScheduledQuery"), "ValidationException");
+    }
+}

@@ -1,0 +1,39 @@
+//! larch's storage engine: durable ingest, Parquet segments, metadata.
+//!
+//! A PutLogEvents batch is framed into the write-ahead log and fsynced (group commit: concurrent
+//! writers share one fsync); only then is it inserted into the in-memory Arrow buffer (the
+//! memtable), where reads and queries see it at once, and acknowledged. A background thread
+//! flushes the memtable to compressed Parquet segments per log group, records them in the
+//! catalog together with the WAL checkpoint, and deletes the covered WAL files. Retention
+//! deletes whole segments. On start, WAL files after the checkpoint are replayed (a torn tail
+//! is truncated), so every acknowledged event is present exactly once.
+//!
+//! # Layout
+//! - [`engine`]: [`Storage`], the facade (metadata operations, ingest, reads, flush, recovery).
+//! - `catalog`: log groups, streams and segments in `redb`, mirrored in memory.
+//! - `wal`: record framing, the group-commit writer thread, the recovery reader.
+//! - `memtable`: buffered Arrow batches per log group.
+//! - `segment`: writing and reading Parquet segments.
+//! - [`read`]: bounded, ordered page reads for GetLogEvents / FilterLogEvents.
+//! - [`schema`]: the Arrow schema of events.
+//! - [`model`]: metadata records.
+//!
+//! On-disk layout under the data directory: `catalog.redb`, `wal/<n>.wal`,
+//! `segments/<group id>/<min ts>-<wal n>.parquet`.
+
+mod catalog;
+pub mod engine;
+mod error;
+mod memtable;
+pub mod model;
+pub mod read;
+pub mod schema;
+mod segment;
+pub mod stats;
+mod wal;
+
+pub use engine::{GroupSnapshot, NewLogGroup, Storage, StorageConfig};
+pub use error::{Result, StorageError};
+pub use model::{GroupId, LogGroup, LogStream, NewEvent, SegmentMeta, StoredEvent, StreamId, event_id};
+pub use read::{EVENT_OVERHEAD_BYTES, EventPage, EventRead};
+pub use stats::StorageStats;

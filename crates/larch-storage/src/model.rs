@@ -1,0 +1,91 @@
+//! Metadata records: accounts own log groups, log groups own streams and segments.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Internal, never-reused identifier of a log group. Names can be deleted and created again;
+/// ids make sure the old group's data never shows up under the new one.
+pub type GroupId = u64;
+/// Internal, never-reused identifier of a log stream (unique across all groups).
+pub type StreamId = u64;
+pub type SegmentId = u64;
+
+/// A log group as stored in the catalog.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LogGroup {
+    pub id: GroupId,
+    pub account: String,
+    pub name: String,
+    /// Epoch milliseconds.
+    pub creation_time: i64,
+    pub retention_in_days: Option<u32>,
+    pub kms_key_id: Option<String>,
+    pub log_group_class: String,
+    pub deletion_protection: bool,
+    pub tags: BTreeMap<String, String>,
+    /// Raw message bytes stored (what AWS reports as `storedBytes`).
+    pub stored_bytes: u64,
+}
+
+/// A log stream as stored in the catalog.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LogStream {
+    pub id: StreamId,
+    pub group_id: GroupId,
+    pub name: String,
+    pub creation_time: i64,
+    pub first_event_timestamp: Option<i64>,
+    pub last_event_timestamp: Option<i64>,
+    pub last_ingestion_time: Option<i64>,
+}
+
+/// A Parquet segment: the events of one log group flushed together, sorted by
+/// (stream id, timestamp, sequence).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SegmentMeta {
+    pub id: SegmentId,
+    pub group_id: GroupId,
+    /// Path relative to the data directory.
+    pub path: String,
+    pub min_timestamp: i64,
+    pub max_timestamp: i64,
+    pub rows: u64,
+    /// Size of the file on disk.
+    pub file_bytes: u64,
+    /// Raw message bytes the segment holds.
+    pub raw_bytes: u64,
+    /// Streams with rows in this segment (lets stream deletion find what to rewrite).
+    pub stream_ids: Vec<StreamId>,
+}
+
+/// One event as read back from storage.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredEvent {
+    pub stream_id: StreamId,
+    pub timestamp: i64,
+    pub ingestion_time: i64,
+    /// Global ingest sequence: orders events with equal timestamps and makes event ids.
+    pub seq: u64,
+    pub message: String,
+}
+
+impl StoredEvent {
+    /// The event id clients see; stable because timestamp and seq are stored.
+    /// 56 digits, like AWS's.
+    pub fn event_id(&self) -> String {
+        event_id(self.timestamp, self.seq)
+    }
+}
+
+/// Formats the 56-digit event id of an event.
+pub fn event_id(timestamp: i64, seq: u64) -> String {
+    format!("{:020}{:036}", timestamp.max(0), seq)
+}
+
+/// One event offered for ingestion.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    pub timestamp: i64,
+    pub message: String,
+}

@@ -1,0 +1,163 @@
+//! Parquet segments: writing a group's flushed events, and reading them back for event reads.
+//!
+//! Rows are sorted by (stream id, timestamp, seq): one stream's events are contiguous, which
+//! lets GetLogEvents skip row groups by statistics and compresses similar lines together.
+
+use std::collections::HashSet;
+use std::fs::File;
+use std::path::Path;
+
+use arrow::array::AsArray;
+use arrow::compute::{SortColumn, lexsort_to_indices, take_record_batch};
+use arrow::datatypes::{Int64Type, UInt64Type};
+use arrow::record_batch::RecordBatch;
+use parquet::arrow::ArrowWriter;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::file::statistics::Statistics;
+use parquet::file::metadata::SortingColumn;
+
+use crate::error::{Result, StorageError};
+use crate::schema::{event_schema, idx};
+
+const ROW_GROUP_ROWS: usize = 64 * 1024;
+
+/// Facts about a written segment.
+pub(crate) struct WrittenSegment {
+    pub rows: u64,
+    pub file_bytes: u64,
+    pub min_timestamp: i64,
+    pub max_timestamp: i64,
+    pub stream_ids: Vec<u64>,
+    pub raw_bytes: u64,
+}
+
+/// Sorts `batches` and writes them to `path` (via a temporary file, fsynced, renamed).
+/// Returns `None` when there is nothing to write.
+pub(crate) fn write_segment(path: &Path, batches: &[RecordBatch]) -> Result<Option<WrittenSegment>> {
+    let batch = arrow::compute::concat_batches(&event_schema(), batches)?;
+    if batch.num_rows() == 0 {
+        return Ok(None);
+    }
+    let sort: Vec<SortColumn> = [idx::STREAM_ID, idx::TIMESTAMP, idx::SEQ]
+        .iter()
+        .map(|&i| SortColumn { values: batch.column(i).clone(), options: None })
+        .collect();
+    let order = lexsort_to_indices(&sort, None)?;
+    let sorted = take_record_batch(&batch, &order)?;
+
+    let timestamps = sorted.column(idx::TIMESTAMP).as_primitive::<Int64Type>();
+    let min_timestamp = arrow::compute::min(timestamps).unwrap_or(0);
+    let max_timestamp = arrow::compute::max(timestamps).unwrap_or(0);
+    let mut stream_ids: Vec<u64> = sorted.column(idx::STREAM_ID).as_primitive::<UInt64Type>().values().to_vec();
+    stream_ids.dedup();
+    let raw_bytes = sorted.column(idx::MESSAGE).as_string::<i32>().values().len() as u64;
+
+    let props = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(3)?))
+        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+        .set_statistics_enabled(EnabledStatistics::Page)
+        .set_sorting_columns(Some(
+            [idx::STREAM_ID, idx::TIMESTAMP, idx::SEQ]
+                .iter()
+                .map(|&i| SortingColumn { column_idx: i as i32, descending: false, nulls_first: false })
+                .collect(),
+        ))
+        .build();
+    let tmp = path.with_extension("parquet.tmp");
+    let file = File::create(&tmp).map_err(|e| StorageError::io(&tmp, e))?;
+    let mut writer = ArrowWriter::try_new(file, event_schema(), Some(props))?;
+    writer.write(&sorted)?;
+    let file = writer.into_inner()?;
+    file.sync_all().map_err(|e| StorageError::io(&tmp, e))?;
+    let file_bytes = file.metadata().map_err(|e| StorageError::io(&tmp, e))?.len();
+    drop(file);
+    std::fs::rename(&tmp, path).map_err(|e| StorageError::io(path, e))?;
+    if let Some(dir) = path.parent() {
+        crate::wal::sync_dir_pub(dir)?;
+    }
+    Ok(Some(WrittenSegment {
+        rows: sorted.num_rows() as u64,
+        file_bytes,
+        min_timestamp,
+        max_timestamp,
+        stream_ids,
+        raw_bytes,
+    }))
+}
+
+/// Which rows of a segment an event read wants.
+pub(crate) struct RowFilter<'a> {
+    /// `None` = every stream.
+    pub streams: Option<&'a HashSet<u64>>,
+    /// Inclusive bounds on the timestamp.
+    pub min_timestamp: i64,
+    pub max_timestamp: i64,
+}
+
+impl RowFilter<'_> {
+    fn keeps_range(&self, stream_min: u64, stream_max: u64, ts_min: i64, ts_max: i64) -> bool {
+        if ts_max < self.min_timestamp || ts_min > self.max_timestamp {
+            return false;
+        }
+        match self.streams {
+            None => true,
+            Some(set) => set.iter().any(|s| *s >= stream_min && *s <= stream_max),
+        }
+    }
+
+    /// Applies the filter to a batch in the event schema.
+    pub fn apply(&self, batch: &RecordBatch) -> Result<RecordBatch> {
+        let ts = batch.column(idx::TIMESTAMP).as_primitive::<Int64Type>();
+        let sid = batch.column(idx::STREAM_ID).as_primitive::<UInt64Type>();
+        let mask: arrow::array::BooleanArray = (0..batch.num_rows())
+            .map(|i| {
+                let t = ts.value(i);
+                let keep = t >= self.min_timestamp
+                    && t <= self.max_timestamp
+                    && self.streams.is_none_or(|set| set.contains(&sid.value(i)));
+                Some(keep)
+            })
+            .collect();
+        Ok(arrow::compute::filter_record_batch(batch, &mask)?)
+    }
+}
+
+/// Reads the rows of a segment that pass `filter`, skipping row groups by their statistics.
+pub(crate) fn read_segment(path: &Path, filter: &RowFilter) -> Result<Vec<RecordBatch>> {
+    let file = File::open(path).map_err(|e| StorageError::io(path, e))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file)?;
+    let metadata = builder.metadata().clone();
+    let row_groups: Vec<usize> = metadata
+        .row_groups()
+        .iter()
+        .enumerate()
+        .filter(|(_, rg)| {
+            let (smin, smax) = int_range(rg.column(idx::STREAM_ID).statistics()).unwrap_or((i64::MIN, i64::MAX));
+            let (tmin, tmax) = int_range(rg.column(idx::TIMESTAMP).statistics()).unwrap_or((i64::MIN, i64::MAX));
+            filter.keeps_range(smin.max(0) as u64, smax.max(0) as u64, tmin, tmax)
+        })
+        .map(|(i, _)| i)
+        .collect();
+    if row_groups.is_empty() {
+        return Ok(Vec::new());
+    }
+    let reader = builder.with_row_groups(row_groups).with_batch_size(8192).build()?;
+    let mut out = Vec::new();
+    for batch in reader {
+        let filtered = filter.apply(&batch?)?;
+        if filtered.num_rows() > 0 {
+            out.push(filtered);
+        }
+    }
+    Ok(out)
+}
+
+fn int_range(stats: Option<&Statistics>) -> Option<(i64, i64)> {
+    match stats? {
+        Statistics::Int64(s) => Some((*s.min_opt()?, *s.max_opt()?)),
+        _ => None,
+    }
+}
+
