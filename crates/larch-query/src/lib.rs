@@ -1,1 +1,33 @@
-//! placeholder
+//! larch's query engine: CloudWatch Logs Insights queries compiled to DataFusion plans, and
+//! the Insights API operations.
+//!
+//! A query is parsed by `larch-insights`, compiled ([`compile`]) into a DataFusion plan over
+//! the base relation ([`scan`]: the selected log groups' Parquet segments and in-memory
+//! batches, pruned by time before anything is read), executed, and rendered into
+//! GetQueryResults rows ([`render`]). [`service::QueryService`] runs queries asynchronously
+//! with a per-account concurrency limit and a timeout and keeps results for 7 days.
+//!
+//! # Layout
+//! - [`scan`]: the base relation and its system columns.
+//! - [`compile`]: commands, expressions with Insights' coercions ([`compile::Kind`]),
+//!   functions, `stats`.
+//! - [`udf`]: DataFusion functions for field discovery, number coercion and regexes.
+//! - [`engine`]: runs a query and computes its statistics.
+//! - [`render`]: result values as Insights renders them; `@ptr`.
+//! - [`service`]: StartQuery, GetQueryResults, StopQuery, DescribeQueries, query definitions,
+//!   GetLogRecord, GetLogGroupFields, ListLogGroupsForQuery.
+
+pub mod compile;
+pub mod engine;
+pub mod error;
+pub mod render;
+pub mod scan;
+pub mod service;
+pub mod udf;
+
+pub use error::{QueryError, Result};
+pub use service::{QueryConfig, QueryService};
+
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}

@@ -6,7 +6,11 @@ use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::ops;
 
-pub async fn dispatch(ctx: &RequestContext, operation: &str, input: Value) -> Result<Value, ApiError> {
+pub async fn dispatch(
+    ctx: &RequestContext,
+    operation: &str,
+    input: Value,
+) -> Result<Value, ApiError> {
     match operation {
         "CreateLogGroup" => ops::log_groups::create(ctx, input),
         "DeleteLogGroup" => ops::log_groups::delete(ctx, input),
@@ -27,13 +31,18 @@ pub async fn dispatch(ctx: &RequestContext, operation: &str, input: Value) -> Re
         "UntagLogGroup" => ops::tags::untag_log_group(ctx, input),
         "ListTagsLogGroup" => ops::tags::list_tags_log_group(ctx, input),
         "TestMetricFilter" => ops::metric_filters::test_metric_filter(ctx, input),
+        "PutMetricFilter" => ops::metric_filters::put_metric_filter(ctx, input),
+        "DescribeMetricFilters" => ops::metric_filters::describe_metric_filters(ctx, input),
+        "DeleteMetricFilter" => ops::metric_filters::delete_metric_filter(ctx, input),
         other => {
             if let Some(queries) = &ctx.app.queries
                 && queries.operations().contains(&other)
             {
                 return queries.call(ctx, other, input).await;
             }
-            Err(ApiError::invalid_operation(format!("The operation {other} is not supported by larch yet.")))
+            Err(ApiError::invalid_operation(format!(
+                "The operation {other} is not supported by larch yet."
+            )))
         }
     }
 }

@@ -4,6 +4,9 @@
 //! never touch disk. Every mutation commits to redb first and updates the mirror after, so the
 //! mirror never shows something that a crash could take back.
 //!
+//! Metric filters live in their own table keyed by (group id, filter name); deleting a group
+//! deletes its filters in the same transaction.
+//!
 //! Stream and group statistics that change on every PutLogEvents (first/last event time,
 //! stored bytes) are kept in memory and persisted with each flush checkpoint; events after the
 //! last checkpoint are replayed from the WAL on restart, which recomputes them.
@@ -15,12 +18,13 @@ use parking_lot::{Mutex, RwLock};
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 
 use crate::error::{Result, StorageError};
-use crate::model::{GroupId, LogGroup, LogStream, SegmentId, SegmentMeta, StreamId};
+use crate::model::{GroupId, LogGroup, LogStream, MetricFilter, SegmentId, SegmentMeta, StreamId};
 
 const GROUPS: TableDefinition<u64, &[u8]> = TableDefinition::new("log_groups");
 const STREAMS: TableDefinition<u64, &[u8]> = TableDefinition::new("log_streams");
 const SEGMENTS: TableDefinition<u64, &[u8]> = TableDefinition::new("segments");
 const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters");
+const METRIC_FILTERS: TableDefinition<(u64, &str), &[u8]> = TableDefinition::new("metric_filters");
 
 const NEXT_ID: &str = "next_id";
 const WAL_FLUSHED_THROUGH: &str = "wal_flushed_through";
@@ -36,6 +40,8 @@ pub(crate) struct CatalogState {
     /// group → (stream name → id), ASCII ordered.
     pub group_streams: HashMap<GroupId, BTreeMap<String, StreamId>>,
     pub segments: BTreeMap<SegmentId, SegmentMeta>,
+    /// group → (filter name → filter), ASCII ordered.
+    pub metric_filters: HashMap<GroupId, BTreeMap<String, MetricFilter>>,
     pub next_id: u64,
     pub wal_flushed_through: u64,
     pub max_seq: u64,
@@ -43,7 +49,9 @@ pub(crate) struct CatalogState {
 
 impl CatalogState {
     pub fn group(&self, account: &str, name: &str) -> Option<&LogGroup> {
-        let id = self.group_names.get(&(account.to_string(), name.to_string()))?;
+        let id = self
+            .group_names
+            .get(&(account.to_string(), name.to_string()))?;
         self.groups.get(id)
     }
 
@@ -62,6 +70,9 @@ pub(crate) struct Change {
     pub delete_streams: Vec<StreamId>,
     pub put_segments: Vec<SegmentMeta>,
     pub delete_segments: Vec<SegmentId>,
+    /// Create-or-replace, keyed by (group id, name).
+    pub put_metric_filters: Vec<MetricFilter>,
+    pub delete_metric_filters: Vec<(GroupId, String)>,
     pub wal_flushed_through: Option<u64>,
     pub max_seq: Option<u64>,
 }
@@ -103,7 +114,9 @@ impl Catalog {
         let _writer = self.write_lock.lock();
         let (change, value, next_id) = {
             let state = self.state.read();
-            let mut ids = IdAllocator { next: state.next_id };
+            let mut ids = IdAllocator {
+                next: state.next_id,
+            };
             let (change, value) = decide(&state, &mut ids)?;
             (change, value, ids.next)
         };
@@ -138,6 +151,16 @@ impl Catalog {
             for id in &change.delete_segments {
                 segments.remove(*id)?;
             }
+            let mut filters = txn.open_table(METRIC_FILTERS)?;
+            for (group_id, name) in &change.delete_metric_filters {
+                filters.remove((*group_id, name.as_str()))?;
+            }
+            for f in &change.put_metric_filters {
+                filters.insert(
+                    (f.group_id, f.name.as_str()),
+                    serde_json::to_vec(f)?.as_slice(),
+                )?;
+            }
             let mut counters = txn.open_table(COUNTERS)?;
             counters.insert(NEXT_ID, next_id)?;
             if let Some(n) = change.wal_flushed_through {
@@ -170,9 +193,18 @@ fn apply(state: &mut CatalogState, change: Change) {
         if let Some(g) = state.groups.remove(&id) {
             state.group_names.remove(&(g.account, g.name));
         }
+        state.metric_filters.remove(&id);
         if let Some(streams) = state.group_streams.remove(&id) {
             for sid in streams.values() {
                 state.streams.remove(sid);
+            }
+        }
+    }
+    for (group_id, name) in change.delete_metric_filters {
+        if let Some(filters) = state.metric_filters.get_mut(&group_id) {
+            filters.remove(&name);
+            if filters.is_empty() {
+                state.metric_filters.remove(&group_id);
             }
         }
     }
@@ -187,16 +219,29 @@ fn apply(state: &mut CatalogState, change: Change) {
         state.segments.remove(&id);
     }
     for g in change.put_groups {
-        state.group_names.insert((g.account.clone(), g.name.clone()), g.id);
+        state
+            .group_names
+            .insert((g.account.clone(), g.name.clone()), g.id);
         state.group_streams.entry(g.id).or_default();
         state.groups.insert(g.id, g);
     }
     for s in change.put_streams {
-        state.group_streams.entry(s.group_id).or_default().insert(s.name.clone(), s.id);
+        state
+            .group_streams
+            .entry(s.group_id)
+            .or_default()
+            .insert(s.name.clone(), s.id);
         state.streams.insert(s.id, s);
     }
     for s in change.put_segments {
         state.segments.insert(s.id, s);
+    }
+    for f in change.put_metric_filters {
+        state
+            .metric_filters
+            .entry(f.group_id)
+            .or_default()
+            .insert(f.name.clone(), f);
     }
     if let Some(n) = change.wal_flushed_through {
         state.wal_flushed_through = n;
@@ -214,10 +259,14 @@ fn load(db: &Database) -> Result<CatalogState> {
         txn.open_table(STREAMS)?;
         txn.open_table(SEGMENTS)?;
         txn.open_table(COUNTERS)?;
+        txn.open_table(METRIC_FILTERS)?;
     }
     txn.commit()?;
 
-    let mut state = CatalogState { next_id: 1, ..Default::default() };
+    let mut state = CatalogState {
+        next_id: 1,
+        ..Default::default()
+    };
     let read = db.begin_read()?;
     let counters = read.open_table(COUNTERS)?;
     if let Some(v) = counters.get(NEXT_ID)? {
@@ -242,10 +291,15 @@ fn load(db: &Database) -> Result<CatalogState> {
         let (_, v) = item?;
         change.put_segments.push(decode(v.value())?);
     }
+    for item in read.open_table(METRIC_FILTERS)?.iter()? {
+        let (_, v) = item?;
+        change.put_metric_filters.push(decode(v.value())?);
+    }
     apply(&mut state, change);
     Ok(state)
 }
 
 fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T> {
-    serde_json::from_slice(bytes).map_err(|e| StorageError::Catalog(format!("corrupt catalog record: {e}")))
+    serde_json::from_slice(bytes)
+        .map_err(|e| StorageError::Catalog(format!("corrupt catalog record: {e}")))
 }

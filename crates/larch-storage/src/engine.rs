@@ -22,6 +22,8 @@ use crate::segment::{RowFilter, read_segment, write_segment};
 use crate::stats::StorageStats;
 use crate::wal::{self, WalWriter, encode_batch, list_wal_files, read_wal_file};
 
+pub mod metric_filters;
+
 const DAY_MS: i64 = 86_400_000;
 
 /// Tunables of the storage engine.
@@ -216,10 +218,16 @@ impl Storage {
             let streams: Vec<StreamId> =
                 state.group_streams.get(&group.id).map(|m| m.values().copied().collect()).unwrap_or_default();
             let segments = state.segments.values().filter(|s| s.group_id == group.id).map(|s| s.id).collect();
+            let filters = state
+                .metric_filters
+                .get(&group.id)
+                .map(|m| m.keys().map(|name| (group.id, name.clone())).collect())
+                .unwrap_or_default();
             let change = Change {
                 delete_groups: vec![group.id],
                 delete_streams: streams,
                 delete_segments: segments,
+                delete_metric_filters: filters,
                 ..Default::default()
             };
             Ok((change, group.id))

@@ -16,6 +16,11 @@ pub enum StorageError {
     LogGroupAlreadyExists,
     #[error("The specified log stream already exists")]
     LogStreamAlreadyExists,
+    #[error("The specified metric filter does not exist.")]
+    MetricFilterNotFound,
+    /// The group already holds the maximum number of metric filters.
+    #[error("Resource limit exceeded.")]
+    MetricFilterLimitExceeded,
     #[error("io error on {path}: {source}")]
     Io {
         path: PathBuf,

@@ -10,7 +10,7 @@
 //!
 //! # Layout
 //! - [`engine`]: [`Storage`], the facade (metadata operations, ingest, reads, flush, recovery).
-//! - `catalog`: log groups, streams and segments in `redb`, mirrored in memory.
+//! - `catalog`: log groups, streams, segments and metric filters in `redb`, mirrored in memory.
 //! - `wal`: record framing, the group-commit writer thread, the recovery reader.
 //! - `memtable`: buffered Arrow batches per log group.
 //! - `segment`: writing and reading Parquet segments.
@@ -33,7 +33,8 @@ pub mod stats;
 mod wal;
 
 pub use engine::{GroupSnapshot, NewLogGroup, Storage, StorageConfig};
+pub use engine::metric_filters::NewMetricFilter;
 pub use error::{Result, StorageError};
-pub use model::{GroupId, LogGroup, LogStream, NewEvent, SegmentMeta, StoredEvent, StreamId, event_id};
+pub use model::{GroupId, LogGroup, LogStream, MetricFilter, MetricTransformation, NewEvent, SegmentMeta, StoredEvent, StreamId, event_id};
 pub use read::{EVENT_OVERHEAD_BYTES, EventPage, EventRead};
 pub use stats::StorageStats;

@@ -89,3 +89,38 @@ pub struct NewEvent {
     pub timestamp: i64,
     pub message: String,
 }
+
+/// A metric filter of a log group, keyed by (group, name). Stored as given; evaluating it on
+/// ingest is the monitoring layer's business.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct MetricFilter {
+    pub group_id: GroupId,
+    pub name: String,
+    /// The pattern text exactly as given (a blank pattern is kept, as AWS does).
+    pub pattern: String,
+    /// Exactly one today (the API's limit), kept as a list like the wire shape.
+    pub transformations: Vec<MetricTransformation>,
+    /// Epoch milliseconds.
+    pub creation_time: i64,
+    #[serde(default)]
+    pub apply_on_transformed_logs: bool,
+    #[serde(default)]
+    pub field_selection_criteria: Option<String>,
+    #[serde(default)]
+    pub emit_system_field_dimensions: Option<Vec<String>>,
+}
+
+/// How matching events become a CloudWatch metric.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct MetricTransformation {
+    pub metric_name: String,
+    pub metric_namespace: String,
+    /// A number, `$.selector` or `$field`.
+    pub metric_value: String,
+    #[serde(default)]
+    pub default_value: Option<f64>,
+    #[serde(default)]
+    pub dimensions: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    pub unit: Option<String>,
+}

@@ -84,7 +84,7 @@ async fn serve(config: ServeConfig) -> Result<(), String> {
     } else {
         AuthMode::SigV4
     };
-    let queries = query_engine(&storage, &config.query);
+    let queries = query_engine(&storage, &config.data, &config.query);
     let state = Arc::new(AppState {
         storage: storage.clone(),
         keys,
@@ -123,6 +123,16 @@ async fn shutdown_signal() {
 }
 
 /// The Insights engine plugged into the API.
-fn query_engine(_storage: &Storage, _config: &config::QueryFileConfig) -> Option<Arc<dyn larch_server::QueryOperations>> {
-    None
+fn query_engine(storage: &Storage, data: &std::path::Path, config: &config::QueryFileConfig) -> Option<Arc<dyn larch_server::QueryOperations>> {
+    let mut query_config = larch_query::QueryConfig::new(data);
+    if let Some(n) = config.max_concurrent_per_account {
+        query_config.max_concurrent_per_account = n.max(1);
+    }
+    if let Some(secs) = config.timeout_secs {
+        query_config.timeout = std::time::Duration::from_secs(secs.max(1));
+    }
+    if let Some(rows) = config.max_rows {
+        query_config.max_rows = rows.max(1);
+    }
+    Some(larch_query::QueryService::new(storage.clone(), query_config))
 }

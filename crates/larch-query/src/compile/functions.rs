@@ -1,0 +1,142 @@
+//! Scalar Insights functions mapped onto DataFusion expressions.
+
+use datafusion::arrow::datatypes::DataType;
+use datafusion::functions::expr_fn as f;
+use datafusion::prelude::{Expr, cast, col, lit, when};
+use larch_insights::{ExprKind, Span};
+
+use super::Compiler;
+use super::expr::floor_millis;
+use super::kind::{Kind, to_bool, to_millis, to_num, to_str};
+use crate::error::Result;
+use crate::scan::cols;
+
+impl Compiler<'_> {
+    pub(crate) fn call(&mut self, name: &str, args: &[larch_insights::Expr], name_span: Span, span: Span) -> Result<(Expr, Kind)> {
+        // Functions whose arguments are not ordinary expressions come first.
+        match name {
+            "bin" => return self.bin(args, span),
+            "datefloor" | "dateceil" => return self.date_round(name, args, span),
+            "now" => return Ok((lit((self.params.now_ms / 1000) as f64), Kind::Num)),
+            "queryStartTime" => return Ok((lit(self.params.start_ms), Kind::Time)),
+            "queryEndTime" => return Ok((lit(self.params.end_ms), Kind::Time)),
+            "queryTimeRange" => return Ok((lit((self.params.end_ms - self.params.start_ms) as f64), Kind::Num)),
+            _ => {}
+        }
+        let mut compiled = Vec::with_capacity(args.len());
+        for a in args {
+            compiled.push(self.expr(a)?);
+        }
+        let one_zero = |cond: Expr| when(cond, lit(1.0)).otherwise(lit(0.0)).map(|e| (e, Kind::Num));
+        let arg = |i: usize| compiled[i].clone();
+        let s = |i: usize| to_str(compiled[i].0.clone(), compiled[i].1);
+        let n = |i: usize| to_num(compiled[i].0.clone(), compiled[i].1);
+        let out = match name {
+            "ispresent" => (arg(0).0.is_not_null(), Kind::Bool),
+            "isempty" => one_zero(arg(0).0.clone().is_null().or(s(0).eq(lit(""))))?,
+            "isblank" => one_zero(arg(0).0.clone().is_null().or(f::btrim(vec![s(0)]).eq(lit(""))))?,
+            "coalesce" => {
+                let kind = compiled[0].1;
+                if compiled.iter().all(|(_, k)| *k == kind) {
+                    (datafusion::prelude::coalesce(compiled.iter().map(|(e, _)| e.clone()).collect()), kind)
+                } else {
+                    (datafusion::prelude::coalesce((0..compiled.len()).map(s).collect()), Kind::Dyn)
+                }
+            }
+            "if" => {
+                let (cond, ck) = arg(0);
+                let (a, ak) = arg(1);
+                let (b, bk) = arg(2);
+                let (a, b, k) = if ak == bk { (a, b, ak) } else { (to_str(a, ak), to_str(b, bk), Kind::Dyn) };
+                (when(to_bool(cond, ck), a).otherwise(b)?, k)
+            }
+            "isNumeric" => (n(0).is_not_null(), Kind::Bool),
+            "messageSize" => (cast(f::octet_length(col(cols::MSG)), DataType::Float64), Kind::Num),
+            "concat" => (f::concat((0..compiled.len()).map(s).collect()), Kind::Str),
+            "strlen" => (cast(f::character_length(s(0)), DataType::Float64), Kind::Num),
+            "toupper" => (f::upper(s(0)), Kind::Str),
+            "tolower" => (f::lower(s(0)), Kind::Str),
+            "trim" | "ltrim" | "rtrim" => {
+                let mut a = vec![s(0)];
+                if compiled.len() > 1 {
+                    a.push(s(1));
+                }
+                let e = match name {
+                    "trim" => f::btrim(a),
+                    "ltrim" => f::ltrim(a),
+                    _ => f::rtrim(a),
+                };
+                (e, Kind::Str)
+            }
+            "substr" => {
+                // Insights is 0-based; SQL substr is 1-based.
+                let start = cast(n(1), DataType::Int64) + lit(1i64);
+                let e = if compiled.len() > 2 { f::substring(s(0), start, cast(n(2), DataType::Int64)) } else { f::substr(s(0), start) };
+                (e, Kind::Str)
+            }
+            "replace" => (f::replace(s(0), s(1), s(2)), Kind::Str),
+            "strcontains" => one_zero(f::strpos(s(0), s(1)).gt(lit(0i32)))?,
+            "startsWith" => (f::starts_with(s(0), s(1)), Kind::Bool),
+            "endsWith" => (f::ends_with(s(0), s(1)), Kind::Bool),
+            "abs" => (f::abs(n(0)), Kind::Num),
+            "ceil" => (f::ceil(n(0)), Kind::Num),
+            "floor" => (f::floor(n(0)), Kind::Num),
+            "sqrt" => (f::sqrt(n(0)), Kind::Num),
+            "log" => (f::ln(n(0)), Kind::Num),
+            "round" => {
+                let digits = if compiled.len() > 1 { cast(n(1), DataType::Int64) } else { lit(0i64) };
+                (f::round(vec![n(0), digits]), Kind::Num)
+            }
+            "greatest" => (f::greatest((0..compiled.len()).map(n).collect()), Kind::Num),
+            "least" => (f::least((0..compiled.len()).map(n).collect()), Kind::Num),
+            "toNumber" | "toDouble" => (n(0), Kind::Num),
+            "toInt" | "toLong" => (f::trunc(vec![n(0)]), Kind::Num),
+            "fromMillis" => (to_millis(arg(0).0, arg(0).1), Kind::Time),
+            "toMillis" => (cast(to_millis(arg(0).0, arg(0).1), DataType::Float64), Kind::Num),
+            "unmask" => arg(0),
+            "regexReplace" => {
+                let pattern = match &args[1].kind {
+                    ExprKind::Str(p) => p.clone(),
+                    ExprKind::Regex(r) => r.pattern.clone(),
+                    _ => return Err(self.malformed(args[1].span, "regexReplace needs a literal regular expression.")),
+                };
+                if let Err(e) = regex::Regex::new(&pattern) {
+                    return Err(self.malformed(args[1].span, format!("Invalid regular expression: {e}")));
+                }
+                (f::regexp_replace(s(0), lit(pattern), s(2), Some(lit("g"))), Kind::Str)
+            }
+            other => return Err(self.malformed(name_span, format!("The function {other} is not supported by larch yet."))),
+        };
+        Ok(out)
+    }
+
+    /// `bin(period)`: `@timestamp` floored to the period (AWS caps each unit's amount).
+    fn bin(&mut self, args: &[larch_insights::Expr], span: Span) -> Result<(Expr, Kind)> {
+        let ExprKind::Duration(d) = &args[0].kind else {
+            return Err(self.malformed(args[0].span, "bin() needs a time period such as 5m."));
+        };
+        let Some(ms) = d.bin_millis() else {
+            return Err(self.malformed(span, "Calendar periods (month, quarter, year) in bin() are not supported by larch yet."));
+        };
+        Ok((floor_millis(col(cols::TS), ms.max(1) as i64), Kind::Time))
+    }
+
+    fn date_round(&mut self, name: &str, args: &[larch_insights::Expr], span: Span) -> Result<(Expr, Kind)> {
+        let (value, kind) = self.expr(&args[0])?;
+        let ExprKind::Duration(d) = &args[1].kind else {
+            return Err(self.malformed(args[1].span, format!("{name}() needs a time period such as 1h.")));
+        };
+        let Some(ms) = d.millis() else {
+            return Err(self.malformed(span, "Calendar periods (month, quarter, year) are not supported by larch yet."));
+        };
+        let ms = ms.max(1) as i64;
+        let floored = floor_millis(to_millis(value.clone(), kind), ms);
+        if name == "datefloor" {
+            return Ok((floored, Kind::Time));
+        }
+        let millis = to_millis(value, kind);
+        let ceil = when(floored.clone().eq(millis), floored.clone()).otherwise(floored + lit(ms))?;
+        Ok((ceil, Kind::Time))
+    }
+}
+

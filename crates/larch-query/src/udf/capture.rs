@@ -1,0 +1,151 @@
+//! Regex support with Insights syntax: `insights_capture(text, regex, group)` (one capture of
+//! the first match, for `parse`) and `insights_regex_match(text, regex)` (unanchored search,
+//! for `like /re/` and `=~`).
+//!
+//! Insights allows capture names such as `(?<@user>…)` that the `regex` crate rejects, so
+//! names are rewritten to `g0`, `g1`, … ([`translate_regex`]) and looked up by position.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use datafusion::arrow::array::Array as _;
+use datafusion::arrow::array::{BooleanBuilder, StringBuilder};
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::{Result, exec_err};
+use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility};
+use parking_lot::Mutex;
+use regex::Regex;
+
+use super::{literal_string, string_arg};
+
+/// Compiled regexes by source, shared across batches of a query.
+static CACHE: std::sync::LazyLock<Mutex<HashMap<String, Arc<Regex>>>> = std::sync::LazyLock::new(Default::default);
+
+/// Rewrites named groups to `gN` (N = position among named groups) so any Insights name works.
+pub fn translate_regex(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len());
+    let mut n = 0;
+    let mut rest = pattern;
+    while let Some(pos) = rest.find("(?") {
+        // Skip escaped parentheses: count preceding backslashes.
+        let escaped = rest[..pos].chars().rev().take_while(|c| *c == '\\').count() % 2 == 1;
+        out.push_str(&rest[..pos]);
+        let after = &rest[pos + 2..];
+        let name_start = if let Some(a) = after.strip_prefix("P<") { Some(a) } else if after.starts_with("<=") || after.starts_with("<!") { None } else { after.strip_prefix('<') };
+        match (escaped, name_start.and_then(|a| a.find('>').map(|end| (a, end)))) {
+            (false, Some((a, end))) => {
+                out.push_str(&format!("(?<g{n}>"));
+                n += 1;
+                rest = &a[end + 1..];
+            }
+            _ => {
+                out.push_str("(?");
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+pub fn compile(pattern: &str) -> std::result::Result<Arc<Regex>, String> {
+    if let Some(r) = CACHE.lock().get(pattern) {
+        return Ok(Arc::clone(r));
+    }
+    let regex = Regex::new(&translate_regex(pattern)).map_err(|e| e.to_string())?;
+    let regex = Arc::new(regex);
+    let mut cache = CACHE.lock();
+    if cache.len() > 1024 {
+        cache.clear();
+    }
+    cache.insert(pattern.to_string(), Arc::clone(&regex));
+    Ok(regex)
+}
+
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct CaptureUdf {
+    signature: Signature,
+}
+
+impl Default for CaptureUdf {
+    fn default() -> Self {
+        CaptureUdf { signature: Signature::exact(vec![DataType::Utf8, DataType::Utf8, DataType::Utf8], Volatility::Immutable) }
+    }
+}
+
+impl ScalarUDFImpl for CaptureUdf {
+    fn name(&self) -> &str {
+        "insights_capture"
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Utf8)
+    }
+    /// Args: text, pattern (already translated group names `gN`), group name.
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let texts = string_arg(&args.args[0], args.number_rows)?;
+        let pattern = literal_string(&args.args[1])?;
+        let group = literal_string(&args.args[2])?;
+        let regex = match compile(&pattern) {
+            Ok(r) => r,
+            Err(e) => return exec_err!("invalid regex: {e}"),
+        };
+        let mut out = StringBuilder::with_capacity(texts.len(), 0);
+        for text in texts.iter() {
+            let value = text.and_then(|t| regex.captures(t)).and_then(|c| c.name(&group).map(|m| m.as_str().to_string()));
+            out.append_option(value);
+        }
+        Ok(ColumnarValue::Array(Arc::new(out.finish())))
+    }
+}
+
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct RegexMatchUdf {
+    signature: Signature,
+}
+
+impl Default for RegexMatchUdf {
+    fn default() -> Self {
+        RegexMatchUdf { signature: Signature::exact(vec![DataType::Utf8, DataType::Utf8], Volatility::Immutable) }
+    }
+}
+
+impl ScalarUDFImpl for RegexMatchUdf {
+    fn name(&self) -> &str {
+        "insights_regex_match"
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Boolean)
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let texts = string_arg(&args.args[0], args.number_rows)?;
+        let pattern = literal_string(&args.args[1])?;
+        let regex = match compile(&pattern) {
+            Ok(r) => r,
+            Err(e) => return exec_err!("invalid regex: {e}"),
+        };
+        let mut out = BooleanBuilder::with_capacity(texts.len());
+        for text in texts.iter() {
+            out.append_option(text.map(|t| regex.is_match(t)));
+        }
+        Ok(ColumnarValue::Array(Arc::new(out.finish())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn group_names_are_rewritten() {
+        assert_eq!(translate_regex(r"(?<@user>\w+) (?<ip>\S+)"), r"(?<g0>\w+) (?<g1>\S+)");
+        assert_eq!(translate_regex(r"\(?<x>"), r"\(?<x>");
+        assert_eq!(translate_regex(r"(?i)err"), r"(?i)err");
+        assert!(compile(r"(?<@user>\w+)").is_ok());
+    }
+}

@@ -1,0 +1,41 @@
+//! Scalar functions the Insights compiler uses that DataFusion does not have: field
+//! discovery on `@message`, lenient number conversion, regex captures and matches with
+//! Insights regex syntax.
+
+mod capture;
+mod field;
+mod number;
+
+pub use capture::{CaptureUdf, RegexMatchUdf, compile, translate_regex};
+pub use field::FieldUdf;
+pub use number::ToNumberUdf;
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, ArrayRef, StringArray};
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::{Result, ScalarValue, exec_err};
+use datafusion::logical_expr::{ColumnarValue, ScalarUDF};
+
+/// Registers nothing globally; the compiler builds calls with [`udf`] directly.
+pub fn udf<T: datafusion::logical_expr::ScalarUDFImpl + 'static>(f: T) -> Arc<ScalarUDF> {
+    Arc::new(ScalarUDF::new_from_impl(f))
+}
+
+/// A UTF-8 array view of an argument (scalars are broadcast to `rows`).
+pub(crate) fn string_arg(value: &ColumnarValue, rows: usize) -> Result<StringArray> {
+    let array: ArrayRef = value.clone().into_array(rows)?;
+    let array = if array.data_type() == &DataType::Utf8 { array } else { datafusion::arrow::compute::cast(&array, &DataType::Utf8)? };
+    match array.as_any().downcast_ref::<StringArray>() {
+        Some(a) => Ok(a.clone()),
+        None => exec_err!("expected a string argument"),
+    }
+}
+
+/// The value of a literal string argument.
+pub(crate) fn literal_string(value: &ColumnarValue) -> Result<String> {
+    match value {
+        ColumnarValue::Scalar(ScalarValue::Utf8(Some(s)) | ScalarValue::LargeUtf8(Some(s)) | ScalarValue::Utf8View(Some(s))) => Ok(s.clone()),
+        _ => exec_err!("expected a string literal argument"),
+    }
+}
