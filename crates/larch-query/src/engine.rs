@@ -4,9 +4,12 @@
 use datafusion::execution::context::SessionConfig;
 use datafusion::functions_aggregate::expr_fn as agg;
 use datafusion::prelude::{SessionContext, col, lit};
-use larch_insights::Query;
+use datafusion::dataframe::DataFrame;
+use larch_insights::{CommandKind, DiffBaseline, Query};
 use larch_storage::{LogGroup, Storage};
 
+use crate::compile::lookup::LookupTables;
+use crate::compile::patterns::WINDOW_COLUMN;
 use crate::compile::{CompileParams, compile};
 use crate::error::{QueryError, Result};
 use crate::render::{Row, render};
@@ -23,11 +26,65 @@ pub struct Statistics {
 
 /// A fresh DataFusion session for one query.
 pub fn session() -> SessionContext {
+    session_with(None)
+}
+
+/// A session that carries the account's lookup tables (for the `lookup` command).
+fn session_with(lookups: Option<LookupTables>) -> SessionContext {
     let mut config = SessionConfig::new().with_target_partitions(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
     // Read Parquet strings as plain Utf8 so segments union with in-memory batches.
     config.options_mut().execution.parquet.schema_force_view_types = false;
     config.options_mut().execution.parquet.pushdown_filters = true;
+    if let Some(lookups) = lookups {
+        config = config.with_extension(std::sync::Arc::new(lookups));
+    }
     SessionContext::new_with_config(config)
+}
+
+/// The baseline window `[start, end]` (ms) of a query with `diff`, if it has one.
+pub fn diff_window(ast: &Query, params: &CompileParams) -> Option<(i64, i64)> {
+    let baseline = ast.commands.iter().find_map(|c| match &c.kind {
+        CommandKind::Diff(b) => Some(*b),
+        _ => None,
+    })?;
+    let (start, end) = (params.start_ms, params.end_ms);
+    let shift = |ms: i64| Some((start.saturating_sub(ms), end.saturating_sub(ms)));
+    match baseline {
+        DiffBaseline::Previous => {
+            let len = end.saturating_sub(start).saturating_add(1);
+            shift(len)
+        }
+        DiffBaseline::PreviousDay => shift(86_400_000),
+        DiffBaseline::PreviousWeek => shift(7 * 86_400_000),
+        DiffBaseline::PreviousMonth => Some((minus_month(start), minus_month(end))),
+    }
+}
+
+/// The same wall-clock time one calendar month earlier (UTC; the day is clamped to the
+/// month's length).
+fn minus_month(ms: i64) -> i64 {
+    let Ok(t) = time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000) else { return ms };
+    let (year, month) = if t.month() == time::Month::January { (t.year() - 1, time::Month::December) } else { (t.year(), t.month().previous()) };
+    let day = t.day().min(month.length(year));
+    let Ok(date) = time::Date::from_calendar_date(year, month, day) else { return ms };
+    (t.replace_date(date).unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+/// The relation a query's commands read: the base relation, plus, for `diff`, the baseline
+/// window's events, every row tagged with [`WINDOW_COLUMN`] (0 = query window, 1 = baseline).
+async fn query_input(ctx: &SessionContext, scan: &[ScanGroup], ast: &Query, params: &CompileParams, base: &DataFrame) -> Result<DataFrame> {
+    let Some((start, end)) = diff_window(ast, params) else { return Ok(base.clone()) };
+    let baseline = base_frame(ctx, scan, start, end).await?;
+    Ok(base.clone().with_column(WINDOW_COLUMN, lit(0i64))?.union(baseline.with_column(WINDOW_COLUMN, lit(1i64))?)?)
+}
+
+/// The lookup tables of the account that owns `groups`, when the query uses `lookup`.
+fn lookups_for(storage: &Storage, groups: &[LogGroup], ast: &Query) -> Option<LookupTables> {
+    if !ast.commands.iter().any(|c| matches!(c.kind, CommandKind::Lookup { .. })) {
+        return None;
+    }
+    let account = groups.first().map(|g| g.account.as_str()).unwrap_or_default();
+    Some(crate::service::lookup::load_tables(storage.data_dir(), account))
 }
 
 fn scan_groups(storage: &Storage, groups: &[LogGroup]) -> Vec<ScanGroup> {
@@ -41,16 +98,18 @@ fn scan_groups(storage: &Storage, groups: &[LogGroup]) -> Vec<ScanGroup> {
 pub async fn check(query_text: &str, ast: &Query, params: CompileParams) -> Result<()> {
     let ctx = session();
     let base = base_frame(&ctx, &[], params.start_ms, params.end_ms).await?;
-    compile(query_text, ast, base, params)?;
+    let input = query_input(&ctx, &[], ast, &params, &base).await?;
+    compile(query_text, ast, input, params)?;
     Ok(())
 }
 
 /// Executes a query over `groups`.
 pub async fn execute(storage: &Storage, groups: &[LogGroup], query_text: &str, ast: &Query, params: CompileParams) -> Result<(Vec<Row>, Statistics)> {
-    let ctx = session();
+    let ctx = session_with(lookups_for(storage, groups, ast));
     let scan = scan_groups(storage, groups);
     let base = base_frame(&ctx, &scan, params.start_ms, params.end_ms).await?;
-    let compiled = compile(query_text, ast, base.clone(), params)?;
+    let input = query_input(&ctx, &scan, ast, &params, &base).await?;
+    let compiled = compile(query_text, ast, input, params)?;
     let scanned = base.aggregate(vec![], vec![agg::count(lit(1i64)).alias("n"), agg::sum(datafusion::functions::expr_fn::octet_length(col(cols::MSG))).alias("b")])?;
     let (batches, scanned, matched) = tokio::join!(compiled.frame.collect(), scanned.collect(), compiled.matched.count());
     let batches = batches?;

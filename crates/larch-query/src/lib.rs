@@ -23,6 +23,7 @@ pub mod error;
 pub mod render;
 pub mod scan;
 pub mod service;
+pub mod sql;
 pub mod udf;
 
 pub use error::{QueryError, Result};

@@ -13,6 +13,7 @@
 //!   [`query_service::QueryOperations`], implemented by the query engine crate.
 //! - [`ops`]: one module per group of operations.
 //! - [`error`]: [`ApiError`], the single mapping to AWS `__type` names and HTTP statuses.
+//! - [`tls`]: HTTPS with rustls.
 //! - [`tokens`], [`arn`]: pagination tokens and ARNs.
 
 pub mod arn;
@@ -27,6 +28,7 @@ pub mod model;
 pub mod ops;
 pub mod query_service;
 pub mod state;
+pub mod tls;
 pub mod tokens;
 
 pub use context::RequestContext;

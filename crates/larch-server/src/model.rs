@@ -212,26 +212,11 @@ impl Validation {
                     );
                 }
             }
-            "double" | "float" => {
-                if !value.is_number() {
-                    self.type_error("a number", path);
-                }
-            }
-            "boolean" => {
-                if !value.is_boolean() {
-                    self.type_error("a boolean", path);
-                }
-            }
-            "timestamp" => {
-                if !value.is_number() {
-                    self.type_error("a timestamp", path);
-                }
-            }
-            "blob" => {
-                if !value.is_string() {
-                    self.type_error("a base64 string", path);
-                }
-            }
+            // Scalars only need the right JSON type (other kinds match the last arm).
+            "double" | "float" if !value.is_number() => self.type_error("a number", path),
+            "boolean" if !value.is_boolean() => self.type_error("a boolean", path),
+            "timestamp" if !value.is_number() => self.type_error("a timestamp", path),
+            "blob" if !value.is_string() => self.type_error("a base64 string", path),
             _ => {}
         }
     }

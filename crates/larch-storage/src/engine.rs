@@ -22,6 +22,7 @@ use crate::segment::{RowFilter, read_segment, write_segment};
 use crate::stats::StorageStats;
 use crate::wal::{self, WalWriter, encode_batch, list_wal_files, read_wal_file};
 
+mod compaction;
 pub mod metric_filters;
 
 const DAY_MS: i64 = 86_400_000;
@@ -555,6 +556,11 @@ fn background_loop(weak: std::sync::Weak<Inner>) {
             last_retention = std::time::Instant::now();
             if let Err(e) = storage.enforce_retention() {
                 tracing::error!(error = %e, "retention enforcement failed");
+            }
+            match storage.purge_deleted_streams() {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(segments = n, "rewrote segments without deleted streams"),
+                Err(e) => tracing::error!(error = %e, "purging deleted streams failed"),
             }
         }
     }

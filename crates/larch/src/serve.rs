@@ -63,9 +63,10 @@ fn env_root_key(account: &str) -> Option<AccessKey> {
 }
 
 async fn serve(config: ServeConfig) -> Result<(), String> {
-    if config.tls.is_some() {
-        return Err("--tls-cert/--tls-key: HTTPS is not implemented yet".into());
-    }
+    let tls = match &config.tls {
+        Some((cert, key)) => Some(larch_server::tls::load_config(cert, key)?),
+        None => None,
+    };
     let mut storage_config = StorageConfig::new(&config.data);
     storage_config.flush_interval = config.flush_interval;
     storage_config.flush_bytes = config.flush_bytes;
@@ -96,8 +97,13 @@ async fn serve(config: ServeConfig) -> Result<(), String> {
     });
     let listener = tokio::net::TcpListener::bind(config.listen).await.map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
-    tracing::info!(address = %local, data = %config.data.display(), "larch is serving the CloudWatch Logs API");
-    larch_server::serve(listener, state, shutdown_signal()).await.map_err(|e| e.to_string())?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    tracing::info!(address = %local, scheme, data = %config.data.display(), "larch is serving the CloudWatch Logs API");
+    match tls {
+        Some(tls) => larch_server::tls::serve_tls(listener, state, tls, shutdown_signal()).await,
+        None => larch_server::serve(listener, state, shutdown_signal()).await,
+    }
+    .map_err(|e| e.to_string())?;
     tracing::info!("shutting down: flushing buffered events");
     let flushing = storage.clone();
     tokio::task::spawn_blocking(move || flushing.shutdown()).await.map_err(|e| e.to_string())?.map_err(|e| e.to_string())?;

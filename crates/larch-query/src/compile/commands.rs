@@ -40,7 +40,10 @@ impl Compiler<'_> {
                 self.frame = self.take_frame().filter(to_bool(expr, kind))?;
                 Ok(())
             }
-            CommandKind::Stats(stats) => self.stats(stats, command.span),
+            CommandKind::Stats(stats) => {
+                self.note_bin_periods(stats);
+                self.stats(stats, command.span)
+            }
             CommandKind::Sort(keys) => {
                 let mut sort = Vec::new();
                 for key in keys {
@@ -55,8 +58,14 @@ impl Compiler<'_> {
                     }
                     sort.push(expr.sort(asc, false));
                 }
-                self.frame = self.take_frame().sort(sort)?;
+                if !self.aggregated {
+                    // Ties keep the default order (newest first), so that row-order commands
+                    // (accum, autoregress, tail, ...) see a deterministic order.
+                    sort.extend(self.default_row_order());
+                }
+                self.frame = self.take_frame().sort(sort.clone())?;
                 self.sorted = true;
+                self.current_sort = Some(sort);
                 Ok(())
             }
             CommandKind::Limit { n, .. } | CommandKind::Head(n) => {
@@ -73,7 +82,86 @@ impl Compiler<'_> {
                 self.remember_matched();
                 self.dedup(fields)
             }
-            other => Err(self.malformed(command.span, format!("The {} command is not supported by larch yet.", other.name()))),
+            CommandKind::Tail(n) => {
+                self.apply_default_order()?;
+                self.remember_matched();
+                self.tail(*n as usize)
+            }
+            CommandKind::FilterIndex(e) => {
+                // No field indexes yet: an exact filter over every selected log group.
+                let (expr, kind) = self.expr(e)?;
+                self.frame = self.take_frame().filter(to_bool(expr, kind))?;
+                Ok(())
+            }
+            CommandKind::Unnest { field, alias } => self.unnest(field, &alias.name, command.span),
+            CommandKind::Expand { field } => self.unnest(field, &field.name.clone(), command.span),
+            CommandKind::Lookup {
+                table,
+                keys,
+                mode,
+                outputs,
+            } => self.lookup(table, keys, *mode, outputs),
+            CommandKind::Pattern(e) => self.pattern(e, command.span),
+            CommandKind::Diff(_) => self.diff(command.span),
+            CommandKind::Accum { field, alias } => {
+                self.apply_default_order()?;
+                self.accum(field, alias.as_ref())
+            }
+            CommandKind::Autoregress { field, alias, lags } => {
+                self.apply_default_order()?;
+                self.autoregress(field, alias.as_ref(), *lags, command.span)
+            }
+            CommandKind::Filldown { fields } => {
+                self.apply_default_order()?;
+                self.filldown(fields)
+            }
+            CommandKind::Fillmissing { value, fields } => self.fillmissing(value, fields),
+            CommandKind::AddTotals {
+                row,
+                col,
+                fieldname,
+                labelfield,
+                label,
+                fields,
+            } => {
+                self.apply_default_order()?;
+                let options = super::analytics::TotalsOptions {
+                    row: row.unwrap_or(true),
+                    col: col.unwrap_or(false),
+                    fieldname: fieldname.clone().unwrap_or_else(|| "Total".into()),
+                    labelfield: labelfield.clone(),
+                    label: label.clone().unwrap_or_else(|| "Total".into()),
+                };
+                self.addtotals(&options, fields)
+            }
+            CommandKind::CountFrequent(fields) => self.count_frequent(fields),
+            CommandKind::Sessionize {
+                fields,
+                maxspan,
+                alias,
+            } => self.sessionize(fields, maxspan.as_ref(), alias.as_ref(), command.span),
+            CommandKind::Outlier {
+                action,
+                param,
+                uselower,
+                mark,
+                fields,
+            } => {
+                let options = super::analytics::OutlierOptions {
+                    remove: *action == Some(larch_insights::OutlierAction::Remove),
+                    param: param.unwrap_or(2.5),
+                    uselower: uselower.unwrap_or(false),
+                    mark: mark.unwrap_or(false),
+                };
+                self.outlier(&options, fields, command.span)
+            }
+            other => Err(self.malformed(
+                command.span,
+                format!(
+                    "The {} command is not supported by larch yet.",
+                    other.name()
+                ),
+            )),
         }
     }
 
@@ -81,28 +169,31 @@ impl Compiler<'_> {
     pub(crate) fn define(&mut self, name: &str, expr: Expr, kind: Kind) -> Result<()> {
         let internal = self.fresh();
         self.frame = self.take_frame().with_column(&internal, expr)?;
-        self.scope.insert(name.to_string(), Column { internal, kind });
+        self.scope
+            .insert(name.to_string(), Column { internal, kind });
         Ok(())
     }
 
     /// Non-aggregated rows are newest first unless the query sorted them; commands that depend
     /// on row order (limit, dedup) see that order.
-    fn apply_default_order(&mut self) -> Result<()> {
+    pub(crate) fn apply_default_order(&mut self) -> Result<()> {
         if self.sorted {
             return Ok(());
         }
-        if self.aggregated {
-            if let Some(sort) = self.default_sort.take() {
-                self.frame = self.take_frame().sort(sort)?;
-            }
+        let sort = if self.aggregated {
+            self.default_sort.take().unwrap_or_default()
         } else {
-            self.frame = self.take_frame().sort(vec![col(cols::TS).sort(false, false), col(cols::SEQ).sort(false, false)])?;
+            self.default_row_order()
+        };
+        if !sort.is_empty() {
+            self.frame = self.take_frame().sort(sort.clone())?;
         }
         self.sorted = true;
+        self.current_sort = Some(sort);
         Ok(())
     }
 
-    fn remember_matched(&mut self) {
+    pub(crate) fn remember_matched(&mut self) {
         if self.matched.is_none() {
             self.matched = Some(self.frame.clone());
         }
@@ -112,19 +203,35 @@ impl Compiler<'_> {
         let source = self.field(&parse.field)?;
         let text = to_str(col(source.internal.as_str()), source.kind);
         let (regex, names): (String, Vec<String>) = match &parse.mode {
-            ParseMode::Glob { pattern, aliases, .. } => (glob_to_regex(pattern), aliases.iter().map(|a| a.name.clone()).collect()),
-            ParseMode::Regex { regex, multi: false } => {
+            ParseMode::Glob {
+                pattern, aliases, ..
+            } => (
+                glob_to_regex(pattern),
+                aliases.iter().map(|a| a.name.clone()).collect(),
+            ),
+            ParseMode::Regex {
+                regex,
+                multi: false,
+            } => {
                 if let Err(e) = crate::udf::compile(&regex.pattern) {
-                    return Err(self.malformed(regex.span, format!("Invalid regular expression: {e}")));
+                    return Err(
+                        self.malformed(regex.span, format!("Invalid regular expression: {e}"))
+                    );
                 }
                 (regex.pattern.clone(), regex.named_groups())
             }
-            _ => return Err(self.malformed(parse.field.span, "This form of the parse command is not supported by larch yet.")),
+            ParseMode::Regex { regex, multi: true } => return self.parse_multi(&text, regex),
+            ParseMode::Logfmt { alias } => return self.parse_logfmt(&text, &alias.name),
+            ParseMode::Csv { aliases } => return self.parse_csv(&text, aliases),
         };
         // Both forms become named groups g0, g1, ... after translation.
         let translated = translate_regex(&regex);
         for (i, name) in names.iter().enumerate() {
-            let capture = udf(CaptureUdf::default()).call(vec![text.clone(), lit(translated.clone()), lit(format!("g{i}"))]);
+            let capture = udf(CaptureUdf::default()).call(vec![
+                text.clone(),
+                lit(translated.clone()),
+                lit(format!("g{i}")),
+            ]);
             self.define(name, capture, Kind::Dyn)?;
         }
         Ok(())
@@ -147,20 +254,46 @@ impl Compiler<'_> {
         let order = self.current_order();
         let row_number = datafusion::functions_window::expr_fn::row_number()
             .partition_by(keys)
-            .order_by(order)
+            .order_by(order.clone())
             .build()?;
         let frame = self.take_frame().window(vec![row_number.alias(&rank)])?;
-        let keep = col(rank.as_str()).eq(lit(1u64)).or(not_null.map(|e| e.not()).unwrap_or(lit(false)));
-        self.frame = frame.filter(keep)?;
+        let keep = col(rank.as_str())
+            .eq(lit(1u64))
+            .or(not_null.map(|e| e.not()).unwrap_or(lit(false)));
+        let frame = frame.filter(keep)?;
+        // The window does not keep the row order: restore it.
+        self.frame = if order.is_empty() { frame } else { frame.sort(order)? };
         Ok(())
     }
 
+    /// Newest first, then ingest order; rows split from one event (`parse … multi`,
+    /// `unnest`, `expand`) in element order.
+    pub(crate) fn default_row_order(&self) -> Vec<datafusion::logical_expr::SortExpr> {
+        let mut order = vec![
+            col(cols::TS).sort(false, false),
+            col(cols::SEQ).sort(false, false),
+        ];
+        if self
+            .frame
+            .schema()
+            .has_column_with_unqualified_name(super::structured::SUB_ROW)
+        {
+            order.push(col(super::structured::SUB_ROW).sort(true, false));
+        }
+        order
+    }
+
     /// The order rows currently have, as sort expressions (for window functions).
-    fn current_order(&self) -> Vec<datafusion::logical_expr::SortExpr> {
+    pub(crate) fn current_order(&self) -> Vec<datafusion::logical_expr::SortExpr> {
+        if self.sorted
+            && let Some(sort) = &self.current_sort
+        {
+            return sort.clone();
+        }
         if self.aggregated {
             return self.default_sort.clone().unwrap_or_default();
         }
-        vec![col(cols::TS).sort(false, false), col(cols::SEQ).sort(false, false)]
+        self.default_row_order()
     }
 }
 
@@ -185,7 +318,10 @@ mod tests {
 
     #[test]
     fn globs() {
-        let re = regex::Regex::new(&crate::udf::translate_regex(&glob_to_regex("user=*, method:*"))).unwrap();
+        let re = regex::Regex::new(&crate::udf::translate_regex(&glob_to_regex(
+            "user=*, method:*",
+        )))
+        .unwrap();
         let caps = re.captures("x user=bob, method:GET /a").unwrap();
         assert_eq!(&caps["g0"], "bob");
         assert_eq!(&caps["g1"], "GET /a");

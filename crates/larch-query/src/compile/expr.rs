@@ -22,6 +22,9 @@ impl Compiler<'_> {
         if let Some(c) = self.scope.get(&f.name) {
             return Ok(c.clone());
         }
+        if let Some(c) = self.member_field(f)? {
+            return Ok(c); // `m.key` of a map/list field (compile/structured.rs)
+        }
         if self.aggregated {
             return Err(self.malformed(f.span, format!("Unknown symbols found in or after stats: {}", f.name)));
         }
@@ -83,7 +86,16 @@ impl Compiler<'_> {
             ExprKind::Duration(_) | ExprKind::Regex(_) | ExprKind::Star => {
                 Err(self.malformed(e.span, "This literal can only be used as a function argument."))
             }
-            ExprKind::InSubquery { .. } | ExprKind::Index { .. } | ExprKind::Member { .. } => {
+            ExprKind::Member { base, key } => {
+                let (b, bk) = self.expr(base)?;
+                Ok((super::functions::scalar(crate::udf::Op::JsonGet, vec![to_str(b, bk), lit(key.clone())]), Kind::Dyn))
+            }
+            ExprKind::Index { base, index } => {
+                let (b, bk) = self.expr(base)?;
+                let (i, ik) = self.expr(index)?;
+                Ok((super::functions::scalar(crate::udf::Op::JsonGet, vec![to_str(b, bk), to_str(i, ik)]), Kind::Dyn))
+            }
+            ExprKind::InSubquery { .. } => {
                 Err(self.malformed(e.span, "This expression is not supported by larch yet."))
             }
         }

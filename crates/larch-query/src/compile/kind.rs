@@ -5,7 +5,7 @@
 use datafusion::arrow::datatypes::DataType;
 use datafusion::prelude::{Expr, cast, lit, when};
 
-use crate::udf::{ToNumberUdf, udf};
+use crate::udf::{Op, ScalarFn, ToNumberUdf, udf};
 
 /// What a column holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,6 +33,8 @@ pub fn to_num(e: Expr, k: Kind) -> Expr {
 pub fn to_str(e: Expr, k: Kind) -> Expr {
     match k {
         Kind::Str | Kind::Dyn => e,
+        // Numbers as Insights prints them (`200`, not Arrow's `200.0`).
+        Kind::Num => udf(ScalarFn::new(Op::NumText, 1)).call(vec![cast(e, DataType::Float64)]),
         _ => cast(e, DataType::Utf8),
     }
 }
@@ -49,6 +51,10 @@ pub fn to_bool(e: Expr, k: Kind) -> Expr {
 pub fn to_millis(e: Expr, k: Kind) -> Expr {
     match k {
         Kind::Time => e,
-        other => cast(to_num(e, other), DataType::Int64),
+        // Clamped to ±8.64e15 ms (the range of dates) so the cast cannot fail.
+        other => cast(
+            datafusion::functions::expr_fn::least(vec![datafusion::functions::expr_fn::greatest(vec![to_num(e, other), lit(-8.64e15)]), lit(8.64e15)]),
+            DataType::Int64,
+        ),
     }
 }

@@ -5,11 +5,15 @@
 //! fields are discovered on demand from `@message` (JSON keys, Lambda fields) the first time
 //! they are referenced. `stats` replaces the scope with its output columns.
 
+mod analytics;
 mod commands;
 mod expr;
 mod functions;
 pub mod kind;
+pub mod lookup;
+pub mod patterns;
 mod stats;
+mod structured;
 
 use std::collections::HashMap;
 
@@ -77,6 +81,10 @@ pub(crate) struct Compiler<'q> {
     counter: usize,
     /// Aggregate calls (by span) compiled to columns, while compiling a stats expression.
     agg_refs: HashMap<(usize, usize), Column>,
+    /// The order rows currently have when a command imposed one (`sort`, `limit`, ...).
+    current_sort: Option<Vec<datafusion::logical_expr::SortExpr>>,
+    /// The last `stats` by-keys in order, with their `bin()` period in ms (0: not a bin).
+    bin_periods: Vec<(String, i64)>,
 }
 
 /// Compiles `ast` (parsed from `query`) over `base`.
@@ -96,6 +104,8 @@ pub fn compile(query: &str, ast: &Query, base: DataFrame, params: CompileParams)
         limit: None,
         counter: 0,
         agg_refs: HashMap::new(),
+        current_sort: None,
+        bin_periods: Vec::new(),
     };
     for command in &ast.commands {
         c.command(command)?;
@@ -138,7 +148,7 @@ impl Compiler<'_> {
             let sort = match self.default_sort.take() {
                 Some(sort) => sort,
                 None if self.aggregated => Vec::new(),
-                None => vec![col(cols::TS).sort(false, false), col(cols::SEQ).sort(false, false)],
+                None => self.default_row_order(),
             };
             if !sort.is_empty() {
                 self.frame = self.take_frame().sort(sort)?;

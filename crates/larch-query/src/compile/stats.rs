@@ -10,6 +10,7 @@ use super::kind::{Kind, to_num};
 use super::{Column, Compiler};
 use crate::error::Result;
 use crate::scan::cols;
+use crate::udf::{HistogramUdf, udf};
 
 impl Compiler<'_> {
     pub(crate) fn stats(&mut self, stats: &Stats, span: Span) -> Result<()> {
@@ -35,6 +36,15 @@ impl Compiler<'_> {
         // computed after the aggregation.
         let mut agg_exprs = Vec::new();
         self.agg_refs.clear();
+        let mut posts: Vec<(String, Expr)> = Vec::new();
+        // The `bin()` period of the grouping, for `rate()`.
+        let bin_ms = stats.by.iter().find_map(|p| match &p.expr.kind {
+            ExprKind::Call { name: "bin", args, .. } => match args.first().map(|a| &a.kind) {
+                Some(ExprKind::Duration(d)) => d.bin_millis().map(|ms| ms.max(1) as i64),
+                _ => None,
+            },
+            _ => None,
+        });
         for p in &stats.aggregations {
             let mut calls = Vec::new();
             collect_aggregates(&p.expr, &mut calls);
@@ -43,13 +53,24 @@ impl Compiler<'_> {
                 if self.agg_refs.contains_key(&key) {
                     continue;
                 }
-                let (e, k) = self.aggregate(call)?;
+                let (e, k, post) = self.aggregate(call, bin_ms)?;
                 let internal = self.fresh();
                 agg_exprs.push(e.alias(&internal));
+                let internal = match post {
+                    Some(post) => {
+                        let finished = self.fresh();
+                        posts.push((finished.clone(), post.apply(col(internal.as_str()))));
+                        finished
+                    }
+                    None => internal,
+                };
                 self.agg_refs.insert(key, Column { internal, kind: k });
             }
         }
-        let frame = self.take_frame().aggregate(group_exprs, agg_exprs)?;
+        let mut frame = self.take_frame().aggregate(group_exprs, agg_exprs)?;
+        for (name, e) in posts {
+            frame = frame.with_column(&name, e)?;
+        }
         self.frame = frame;
         // Switch scope to the aggregate's columns, then evaluate the outer expressions.
         self.aggregated = true;
@@ -78,13 +99,15 @@ impl Compiler<'_> {
         Ok(())
     }
 
-    fn aggregate(&mut self, call: &larch_insights::Expr) -> Result<(Expr, Kind)> {
+    /// An aggregate call: the aggregate expression, its kind, and a step applied to the
+    /// aggregate's column afterwards (DataFusion wants bare aggregates in the aggregation).
+    fn aggregate(&mut self, call: &larch_insights::Expr, bin_ms: Option<i64>) -> Result<(Expr, Kind, Option<Post>)> {
         let ExprKind::Call { name, args, name_span, .. } = &call.kind else {
             return Err(self.malformed(call.span, "expected an aggregate function"));
         };
         let star = args.is_empty() || matches!(args[0].kind, ExprKind::Star);
         if *name == "count" && star {
-            return Ok((agg::count(lit(1i64)), Kind::Num));
+            return Ok((agg::count(lit(1i64)), Kind::Num, None));
         }
         let (value, kind) = self.expr(&args[0])?;
         let out = match *name {
@@ -115,9 +138,54 @@ impl Compiler<'_> {
                 let e = if *name == "earliest" { agg::first_value(value, order) } else { agg::last_value(value, order) };
                 (e, kind)
             }
+            "histogram" => {
+                // histogram(f[, buckets]): buckets default 10, a literal 1..=1000.
+                let buckets = match args.get(1) {
+                    None => 10.0,
+                    Some(a) => match literal_number(a) {
+                        Some(n) if n >= 1.0 && n <= crate::udf::histogram_max_buckets() as f64 && n.fract() == 0.0 => n,
+                        _ => return Err(self.malformed(a.span, "histogram() needs a literal bucket count between 1 and 1000.")),
+                    },
+                };
+                return Ok((agg::array_agg(to_num(value, kind)), Kind::Dyn, Some(Post::Histogram(buckets))));
+            }
+            "count_over_time" => (agg::count(value), Kind::Num),
+            "sum_over_time" => (agg::sum(to_num(value, kind)), Kind::Num),
+            "rate" => {
+                // Sum per `interval` (default 1s) over the group's time span: the `bin()`
+                // period when grouping by one, else the query's time range.
+                let interval_ms = match args.get(1).map(|a| &a.kind) {
+                    None => 1000,
+                    Some(ExprKind::Duration(d)) => match d.millis() {
+                        Some(ms) if ms > 0 => ms as i64,
+                        _ => return Err(self.malformed(args[1].span, "rate() needs a fixed time period such as 1m.")),
+                    },
+                    Some(_) => return Err(self.malformed(args[1].span, "rate() needs a time period such as 1m.")),
+                };
+                let span_ms = bin_ms.unwrap_or_else(|| self.params.end_ms.saturating_sub(self.params.start_ms).saturating_add(1).max(1));
+                let intervals = span_ms as f64 / interval_ms as f64;
+                return Ok((agg::sum(to_num(value, kind)), Kind::Num, Some(Post::Divide(intervals))));
+            }
             other => return Err(self.malformed(*name_span, format!("The aggregate function {other} is not supported by larch yet."))),
         };
-        Ok(out)
+        Ok((out.0, out.1, None))
+    }
+}
+
+/// Work left after an aggregate.
+enum Post {
+    /// `rate`: the sum divided by the number of intervals in the span.
+    Divide(f64),
+    /// `histogram`: the collected values into a bucket map.
+    Histogram(f64),
+}
+
+impl Post {
+    fn apply(self, e: Expr) -> Expr {
+        match self {
+            Post::Divide(n) => cast(e, DataType::Float64) / lit(n),
+            Post::Histogram(buckets) => udf(HistogramUdf::default()).call(vec![e, lit(buckets)]),
+        }
     }
 }
 
@@ -142,7 +210,3 @@ fn collect_aggregates<'a>(e: &'a larch_insights::Expr, out: &mut Vec<&'a larch_i
     }
 }
 
-#[allow(dead_code)]
-fn as_float(e: Expr) -> Expr {
-    cast(e, DataType::Float64)
-}

@@ -227,7 +227,9 @@ fn query_info(q: &QueryRecord, status: QueryStatus) -> Value {
     info.insert("queryId".into(), json!(q.id));
     // AWS reports the query with its source and time range spelled out (observed).
     let source = q.log_group_names.iter().map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(", ");
-    info.insert("queryString".into(), json!(format!("SOURCE {source} START={}000 END={}999 | {}", q.start_time, q.end_time, q.query_string)));
+    // SQL names its log groups in the query itself.
+    let query_string = if q.language == "CWLI" { format!("SOURCE {source} START={}000 END={}999 | {}", q.start_time, q.end_time, q.query_string) } else { q.query_string.clone() };
+    info.insert("queryString".into(), json!(query_string));
     info.insert("status".into(), json!(status.as_str()));
     info.insert("createTime".into(), json!(q.create_time));
     if let Some(first) = q.log_group_names.first() {

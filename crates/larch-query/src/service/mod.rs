@@ -3,6 +3,7 @@
 
 mod definitions;
 mod lifecycle;
+pub mod lookup;
 mod records;
 mod start;
 
@@ -45,6 +46,7 @@ pub struct QueryService {
     pub(crate) queries: Mutex<HashMap<String, Arc<QueryRecord>>>,
     pub(crate) slots: Mutex<HashMap<String, Arc<tokio::sync::Semaphore>>>,
     pub(crate) definitions: definitions::Definitions,
+    pub(crate) lookups: lookup::LookupStore,
 }
 
 const OPERATIONS: &[&str] = &[
@@ -58,12 +60,17 @@ const OPERATIONS: &[&str] = &[
     "GetLogRecord",
     "GetLogGroupFields",
     "ListLogGroupsForQuery",
+    "CreateLookupTable",
+    "DescribeLookupTables",
+    "GetLookupTable",
+    "UpdateLookupTable",
+    "DeleteLookupTable",
 ];
 
 impl QueryService {
     pub fn new(storage: Storage, config: QueryConfig) -> Arc<QueryService> {
         let definitions = definitions::Definitions::open(config.data_dir.join("query-definitions.json"));
-        Arc::new(QueryService { storage, config, queries: Mutex::new(HashMap::new()), slots: Mutex::new(HashMap::new()), definitions })
+        Arc::new(QueryService { storage, config, queries: Mutex::new(HashMap::new()), slots: Mutex::new(HashMap::new()), definitions, lookups: lookup::LookupStore::new() })
     }
 }
 
@@ -85,6 +92,11 @@ impl QueryOperations for QueryService {
                 "GetLogRecord" => self.get_log_record(ctx, input).await,
                 "GetLogGroupFields" => self.get_log_group_fields(ctx, input).await,
                 "ListLogGroupsForQuery" => self.list_log_groups_for_query(ctx, input),
+                "CreateLookupTable" => self.create_lookup_table(ctx, input),
+                "DescribeLookupTables" => self.describe_lookup_tables(ctx, input),
+                "GetLookupTable" => self.get_lookup_table(ctx, input),
+                "UpdateLookupTable" => self.update_lookup_table(ctx, input),
+                "DeleteLookupTable" => self.delete_lookup_table(ctx, input),
                 other => Err(larch_server::ApiError::invalid_operation(format!("The operation {other} is not supported by larch yet."))),
             }
         })

@@ -39,14 +39,17 @@ impl QueryService {
     pub(crate) async fn start_query(&self, ctx: &RequestContext, input: Value) -> ApiResult<Value> {
         let input: Input = parse(input)?;
         let language = input.query_language.clone().unwrap_or_else(|| "CWLI".into());
-        if language != "CWLI" {
-            return Err(malformed(0, 0, format!("queryLanguage {language} is not supported by larch yet; use CWLI (Logs Insights QL).")));
+        if language != "CWLI" && language != "SQL" {
+            return Err(malformed(0, 0, format!("queryLanguage {language} is not supported by larch yet; use CWLI (Logs Insights QL) or SQL.")));
         }
         if input.end_time < input.start_time {
             return Err(ApiError::invalid_parameter("endTime must be greater than or equal to startTime."));
         }
         if input.limit.is_some_and(|l| l > self.config.max_rows) {
             return Err(ApiError::invalid_parameter(format!("limit must be at most {}.", self.config.max_rows)));
+        }
+        if language == "SQL" {
+            return self.start_sql_query(ctx, input).await;
         }
         let ast = larch_insights::parse(&input.query_string).map_err(|e| malformed(e.start, e.end, e.message))?;
         let groups = self.select_groups(ctx, &input, &ast)?;
@@ -60,12 +63,19 @@ impl QueryService {
         };
         engine::check(&input.query_string, &ast, params).await.map_err(to_api_error)?;
 
+        let record = self.new_record(ctx, &input, &language, groups.iter().map(|g| g.name.clone()).collect(), now);
+        let storage = self.storage.clone();
+        let query_string = input.query_string.clone();
+        Ok(self.launch(ctx, record, async move { engine::execute(&storage, &groups, &query_string, &ast, params).await }))
+    }
+
+    fn new_record(&self, ctx: &RequestContext, input: &Input, language: &str, log_group_names: Vec<String>, now: i64) -> Arc<QueryRecord> {
         let record = Arc::new(QueryRecord {
             id: uuid::Uuid::new_v4().to_string(),
             account: ctx.account.clone(),
             query_string: input.query_string.clone(),
-            language,
-            log_group_names: groups.iter().map(|g| g.name.clone()).collect(),
+            language: language.to_string(),
+            log_group_names,
             region: ctx.region.clone(),
             create_time: now,
             start_time: input.start_time,
@@ -74,9 +84,16 @@ impl QueryService {
             task: Mutex::new(None),
         });
         self.queries.lock().insert(record.id.clone(), Arc::clone(&record));
+        record
+    }
 
+    /// Runs `run` in the background under the account's concurrency limit and the timeout;
+    /// answers StartQuery.
+    fn launch<F>(&self, ctx: &RequestContext, record: Arc<QueryRecord>, run: F) -> Value
+    where
+        F: std::future::Future<Output = crate::Result<(Vec<crate::render::Row>, Statistics)>> + Send + 'static,
+    {
         let slots = Arc::clone(self.slots.lock().entry(ctx.account.clone()).or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(self.config.max_concurrent_per_account))));
-        let storage = self.storage.clone();
         let timeout = self.config.timeout;
         let task_record = Arc::clone(&record);
         let handle = tokio::spawn(async move {
@@ -88,7 +105,6 @@ impl QueryService {
                 }
                 state.status = QueryStatus::Running;
             }
-            let run = engine::execute(&storage, &groups, &task_record.query_string, &ast, params);
             match tokio::time::timeout(timeout, run).await {
                 Ok(Ok((rows, stats))) => task_record.finish(QueryStatus::Complete, rows, stats, None),
                 Ok(Err(e)) => {
@@ -99,7 +115,31 @@ impl QueryService {
             }
         });
         *record.task.lock() = Some(handle.abort_handle());
-        Ok(json!({"queryId": record.id}))
+        json!({"queryId": record.id})
+    }
+
+    /// StartQuery with `queryLanguage=SQL`: the log groups come from the query's `FROM`
+    /// clauses; StartQuery's log-group parameters, if given, are ignored.
+    async fn start_sql_query(&self, ctx: &RequestContext, input: Input) -> ApiResult<Value> {
+        let query = crate::sql::prepare(&input.query_string).await.map_err(to_api_error)?;
+        let groups: Vec<Vec<LogGroup>> =
+            query.tables().iter().map(|t| t.identifiers.iter().map(|id| self.group(ctx, id)).collect::<ApiResult<Vec<_>>>()).collect::<ApiResult<_>>()?;
+        let mut names: Vec<String> = Vec::new();
+        for g in groups.iter().flatten() {
+            if !names.contains(&g.name) {
+                names.push(g.name.clone());
+            }
+        }
+        let now = crate::now_ms();
+        let params = CompileParams {
+            start_ms: input.start_time.saturating_mul(1000),
+            end_ms: input.end_time.saturating_mul(1000).saturating_add(999),
+            now_ms: now,
+            default_limit: input.limit.unwrap_or(DEFAULT_LIMIT),
+        };
+        let record = self.new_record(ctx, &input, "SQL", names, now);
+        let storage = self.storage.clone();
+        Ok(self.launch(ctx, record, async move { crate::sql::execute(&storage, &query, &groups, params).await }))
     }
 
     /// The log groups a query reads: exactly one of the three parameters, or `SOURCE`.

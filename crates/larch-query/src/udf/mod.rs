@@ -4,11 +4,17 @@
 
 mod capture;
 mod field;
+mod histogram;
+pub mod json;
+mod md5;
 mod number;
+pub mod scalar;
 
 pub use capture::{CaptureUdf, RegexMatchUdf, compile, translate_regex};
 pub use field::FieldUdf;
 pub use number::ToNumberUdf;
+pub use histogram::HistogramUdf;
+pub use scalar::{Op, ScalarFn};
 
 use std::sync::Arc;
 
@@ -38,4 +44,9 @@ pub(crate) fn literal_string(value: &ColumnarValue) -> Result<String> {
         ColumnarValue::Scalar(ScalarValue::Utf8(Some(s)) | ScalarValue::LargeUtf8(Some(s)) | ScalarValue::Utf8View(Some(s))) => Ok(s.clone()),
         _ => exec_err!("expected a string literal argument"),
     }
+}
+
+/// Most buckets `histogram()` accepts.
+pub fn histogram_max_buckets() -> usize {
+    histogram::MAX_BUCKETS
 }

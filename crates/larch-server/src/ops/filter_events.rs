@@ -42,7 +42,7 @@ pub async fn filter_log_events(ctx: &RequestContext, input: Value) -> ApiResult<
         Some(p) => Some(Arc::new(FilterPattern::parse(p).map_err(|e| ApiError::invalid_parameter(e.to_string()))?)),
         None => None,
     };
-    let cursor = input.next_token.as_deref().map(|t| decode_cursor(t)).transpose()?;
+    let cursor = input.next_token.as_deref().map(decode_cursor).transpose()?;
 
     let streams = ctx.app.storage.log_streams(group.id);
     let names: HashMap<u64, String> = streams.iter().map(|s| (s.id, s.name.clone())).collect();

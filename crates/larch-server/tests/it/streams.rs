@@ -101,7 +101,7 @@ fn describe_pages_by_name_and_by_last_event_time() {
         s.create_stream("g", name);
         // Later streams get older events, so time order differs from name order.
         let t = crate::harness::now_ms() - 100_000 - i as i64 * 1000;
-        s.put("g", name, &[(t, format!("{name}"))]);
+        s.put("g", name, &[(t, name.to_string())]);
     }
     let collect = |mut input: Value| {
         let mut seen = Vec::new();
@@ -172,7 +172,7 @@ fn identifier_by_arn_and_name() {
         both.err("ValidationException"),
         "LogGroup name and LogGroup ARN are mutually exclusive parameters."
     );
-    let foreign = format!("arn:aws:logs:us-east-1:999999999999:log-group:g");
+    let foreign = "arn:aws:logs:us-east-1:999999999999:log-group:g";
     s.call(
         "DescribeLogStreams",
         json!({ "logGroupIdentifier": foreign }),
