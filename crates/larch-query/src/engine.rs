@@ -110,12 +110,16 @@ pub async fn execute(storage: &Storage, groups: &[LogGroup], query_text: &str, a
     let base = base_frame(&ctx, &scan, params.start_ms, params.end_ms).await?;
     let input = query_input(&ctx, &scan, ast, &params, &base).await?;
     let compiled = compile(query_text, ast, input, params)?;
-    let scanned = base.aggregate(vec![], vec![agg::count(lit(1i64)).alias("n"), agg::sum(datafusion::functions::expr_fn::octet_length(col(cols::MSG))).alias("b")])?;
+    // Segments entirely inside the range are counted from their metadata; only the rest is read.
+    let (known_rows, known_bytes, remainder) = split_by_metadata(&scan, params.start_ms, params.end_ms);
+    let remainder = base_frame(&ctx, &remainder, params.start_ms, params.end_ms).await?;
+    let scanned = remainder.aggregate(vec![], vec![agg::count(lit(1i64)).alias("n"), agg::sum(datafusion::functions::expr_fn::octet_length(col(cols::MSG))).alias("b")])?;
     let (batches, scanned, matched) = tokio::join!(compiled.frame.collect(), scanned.collect(), compiled.matched.count());
     let batches = batches?;
     let scanned = scanned?;
     let rows = render(&batches, &compiled.output, compiled.aggregated)?;
     let (records, bytes) = first_row_numbers(&scanned)?;
+    let (records, bytes) = (records + known_rows as f64, bytes + known_bytes as f64);
     let stats = Statistics {
         records_matched: matched? as f64,
         records_scanned: records,
@@ -123,6 +127,33 @@ pub async fn execute(storage: &Storage, groups: &[LogGroup], query_text: &str, a
         log_groups_scanned: scan.len() as f64,
     };
     Ok((rows, stats))
+}
+
+/// Splits the scan into what segment metadata counts exactly (segments wholly inside the range,
+/// past the retention cutoff, with only live streams) and what must be read: returns
+/// (rows, message bytes, the groups restricted to the other segments and the memtable).
+fn split_by_metadata(scan: &[ScanGroup], start_ms: i64, end_ms: i64) -> (u64, u64, Vec<ScanGroup>) {
+    let (mut rows, mut bytes) = (0u64, 0u64);
+    let mut remainder = Vec::with_capacity(scan.len());
+    for group in scan {
+        let snapshot = &group.snapshot;
+        let lo = start_ms.max(snapshot.retention_cutoff.unwrap_or(i64::MIN));
+        let mut partial = Vec::new();
+        for (path, meta) in &snapshot.segments {
+            let inside = meta.min_timestamp >= lo && meta.max_timestamp <= end_ms;
+            let live = meta.stream_ids.iter().all(|s| snapshot.live_streams.contains_key(s));
+            if inside && live {
+                rows += meta.rows;
+                bytes += meta.raw_bytes;
+            } else {
+                partial.push((path.clone(), meta.clone()));
+            }
+        }
+        let mut restricted = snapshot.clone();
+        restricted.segments = partial;
+        remainder.push(ScanGroup { snapshot: restricted, log: group.log.clone() });
+    }
+    (rows, bytes, remainder)
 }
 
 fn first_row_numbers(batches: &[datafusion::arrow::record_batch::RecordBatch]) -> Result<(f64, f64)> {

@@ -73,7 +73,7 @@ fn value(array: &ArrayRef, kind: Kind, i: usize) -> Option<String> {
         return None;
     }
     Some(match kind {
-        Kind::Time => format_timestamp(array.as_primitive::<Int64Type>().value(i)),
+        Kind::Time => try_format_timestamp(array.as_primitive::<Int64Type>().value(i))?,
         Kind::Num if array.data_type() == &DataType::Int64 => array.as_primitive::<Int64Type>().value(i).to_string(),
         Kind::Num => {
             let v = array.as_primitive::<Float64Type>().value(i);
@@ -91,9 +91,19 @@ fn value(array: &ArrayRef, kind: Kind, i: usize) -> Option<String> {
 pub fn format_number(v: f64) -> String {
     if v.fract() == 0.0 && v.abs() < 1e15 {
         format!("{}", v as i64)
+    } else if v.abs() >= 1e21 {
+        // Not 300 digits for 1e300.
+        format!("{v:e}")
     } else {
         format!("{v}")
     }
+}
+
+/// [`format_timestamp`], or `None` outside the years 1..9999 (shown as absent).
+pub fn try_format_timestamp(ms: i64) -> Option<String> {
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000).ok()?;
+    let f = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second].[subsecond digits:3]");
+    t.format(&f).ok()
 }
 
 /// `YYYY-MM-DD HH:MM:SS.mmm` in UTC, as Insights shows timestamps.

@@ -305,7 +305,8 @@ pub fn glob_to_regex(glob: &str) -> String {
     for (i, part) in parts.iter().enumerate() {
         out.push_str(&regex::escape(part));
         if i + 1 < parts.len() {
-            let last = i + 2 == parts.len();
+            // Only a `*` that ends the pattern takes the rest of the text.
+            let last = i + 2 == parts.len() && parts[i + 1].is_empty();
             out.push_str(if last { "(?<x>.*)" } else { "(?<x>.*?)" });
         }
     }

@@ -14,7 +14,10 @@ use crate::udf::{Op, ScalarFn, udf};
 
 /// A number as Int64, clamped to ±1e15 first (a cast of a larger value would fail the query).
 pub(crate) fn int(e: Expr) -> Expr {
-    cast(f::least(vec![f::greatest(vec![e, lit(-1e15)]), lit(1e15)]), DataType::Int64)
+    cast(
+        f::least(vec![f::greatest(vec![e, lit(-1e15)]), lit(1e15)]),
+        DataType::Int64,
+    )
 }
 
 /// A call of one of larch's row-wise functions (`udf/scalar.rs`).
@@ -23,7 +26,13 @@ pub(crate) fn scalar(op: Op, args: Vec<Expr>) -> Expr {
 }
 
 impl Compiler<'_> {
-    pub(crate) fn call(&mut self, name: &str, args: &[larch_insights::Expr], name_span: Span, span: Span) -> Result<(Expr, Kind)> {
+    pub(crate) fn call(
+        &mut self,
+        name: &str,
+        args: &[larch_insights::Expr],
+        name_span: Span,
+        span: Span,
+    ) -> Result<(Expr, Kind)> {
         // Functions whose arguments are not ordinary expressions come first.
         match name {
             "bin" => return self.bin(args, span),
@@ -31,44 +40,85 @@ impl Compiler<'_> {
             "now" => return Ok((lit((self.params.now_ms / 1000) as f64), Kind::Num)),
             "queryStartTime" => return Ok((lit(self.params.start_ms), Kind::Time)),
             "queryEndTime" => return Ok((lit(self.params.end_ms), Kind::Time)),
-            "queryTimeRange" => return Ok((lit((self.params.end_ms - self.params.start_ms) as f64), Kind::Num)),
+            "queryTimeRange" => {
+                return Ok((
+                    lit((self.params.end_ms - self.params.start_ms) as f64),
+                    Kind::Num,
+                ));
+            }
             _ => {}
         }
         let mut compiled = Vec::with_capacity(args.len());
         for a in args {
             compiled.push(self.expr(a)?);
         }
-        let one_zero = |cond: Expr| when(cond, lit(1.0)).otherwise(lit(0.0)).map(|e| (e, Kind::Num));
+        let one_zero = |cond: Expr| {
+            when(cond, lit(1.0))
+                .otherwise(lit(0.0))
+                .map(|e| (e, Kind::Num))
+        };
         let arg = |i: usize| compiled[i].clone();
         let s = |i: usize| to_str(compiled[i].0.clone(), compiled[i].1);
         let n = |i: usize| to_num(compiled[i].0.clone(), compiled[i].1);
         let out = match name {
             "ispresent" => (arg(0).0.is_not_null(), Kind::Bool),
             "isempty" => one_zero(arg(0).0.clone().is_null().or(s(0).eq(lit(""))))?,
-            "isblank" => one_zero(arg(0).0.clone().is_null().or(f::btrim(vec![s(0)]).eq(lit(""))))?,
+            "isblank" => one_zero(
+                arg(0)
+                    .0
+                    .clone()
+                    .is_null()
+                    .or(f::btrim(vec![s(0)]).eq(lit(""))),
+            )?,
             "coalesce" => {
                 let kind = compiled[0].1;
                 if compiled.iter().all(|(_, k)| *k == kind) {
-                    (datafusion::prelude::coalesce(compiled.iter().map(|(e, _)| e.clone()).collect()), kind)
+                    (
+                        datafusion::prelude::coalesce(
+                            compiled.iter().map(|(e, _)| e.clone()).collect(),
+                        ),
+                        kind,
+                    )
                 } else {
-                    (datafusion::prelude::coalesce((0..compiled.len()).map(s).collect()), Kind::Dyn)
+                    (
+                        datafusion::prelude::coalesce((0..compiled.len()).map(s).collect()),
+                        Kind::Dyn,
+                    )
                 }
             }
             "if" => {
                 let (cond, ck) = arg(0);
                 let (a, ak) = arg(1);
                 let (b, bk) = arg(2);
-                let (a, b, k) = if ak == bk { (a, b, ak) } else { (to_str(a, ak), to_str(b, bk), Kind::Dyn) };
+                let (a, b, k) = if ak == bk {
+                    (a, b, ak)
+                } else {
+                    (to_str(a, ak), to_str(b, bk), Kind::Dyn)
+                };
                 (when(to_bool(cond, ck), a).otherwise(b)?, k)
             }
             "isNumeric" => (n(0).is_not_null(), Kind::Bool),
-            "messageSize" => (cast(f::octet_length(col(cols::MSG)), DataType::Float64), Kind::Num),
+            "messageSize" => (
+                cast(f::octet_length(col(cols::MSG)), DataType::Float64),
+                Kind::Num,
+            ),
             "concat" => {
                 // A null argument makes the result null (string functions on missing fields).
-                let any_null = compiled.iter().map(|(e, _)| e.clone().is_null()).reduce(|a, b| a.or(b)).unwrap_or(lit(false));
-                (when(any_null, lit(datafusion::common::ScalarValue::Utf8(None))).otherwise(f::concat((0..compiled.len()).map(s).collect()))?, Kind::Str)
+                let any_null = compiled
+                    .iter()
+                    .map(|(e, _)| e.clone().is_null())
+                    .reduce(|a, b| a.or(b))
+                    .unwrap_or(lit(false));
+                (
+                    when(any_null, lit(datafusion::common::ScalarValue::Utf8(None)))
+                        .otherwise(f::concat((0..compiled.len()).map(s).collect()))?,
+                    Kind::Str,
+                )
             }
-            "strlen" => (cast(f::character_length(s(0)), DataType::Float64), Kind::Num),
+            "strlen" => (
+                cast(f::character_length(s(0)), DataType::Float64),
+                Kind::Num,
+            ),
             "toupper" => (f::upper(s(0)), Kind::Str),
             "tolower" => (f::lower(s(0)), Kind::Str),
             "trim" | "ltrim" | "rtrim" => {
@@ -87,7 +137,11 @@ impl Compiler<'_> {
                 // Insights is 0-based; SQL substr is 1-based.
                 let start = int(n(1)) + lit(1i64);
                 // A negative length (an error in DataFusion) is an empty string.
-                let e = if compiled.len() > 2 { f::substring(s(0), start, int(f::greatest(vec![n(2), lit(0.0)]))) } else { f::substr(s(0), start) };
+                let e = if compiled.len() > 2 {
+                    f::substring(s(0), start, int(f::greatest(vec![n(2), lit(0.0)])))
+                } else {
+                    f::substr(s(0), start)
+                };
                 (e, Kind::Str)
             }
             "replace" => (f::replace(s(0), s(1), s(2)), Kind::Str),
@@ -101,7 +155,14 @@ impl Compiler<'_> {
             "sqrt" => (when(n(0).gt_eq(lit(0.0)), f::sqrt(n(0))).end()?, Kind::Num),
             "log" => (when(n(0).gt(lit(0.0)), f::ln(n(0))).end()?, Kind::Num),
             "round" => {
-                let digits = if compiled.len() > 1 { int(f::least(vec![f::greatest(vec![n(1), lit(-300.0)]), lit(300.0)])) } else { lit(0i64) };
+                let digits = if compiled.len() > 1 {
+                    int(f::least(vec![
+                        f::greatest(vec![n(1), lit(-300.0)]),
+                        lit(300.0),
+                    ]))
+                } else {
+                    lit(0i64)
+                };
                 (f::round(vec![n(0), digits]), Kind::Num)
             }
             "greatest" => (f::greatest((0..compiled.len()).map(n).collect()), Kind::Num),
@@ -109,23 +170,39 @@ impl Compiler<'_> {
             "toNumber" | "toDouble" => (n(0), Kind::Num),
             "toInt" | "toLong" => (f::trunc(vec![n(0)]), Kind::Num),
             "fromMillis" => (to_millis(arg(0).0, arg(0).1), Kind::Time),
-            "toMillis" => (cast(to_millis(arg(0).0, arg(0).1), DataType::Float64), Kind::Num),
+            "toMillis" => (
+                cast(to_millis(arg(0).0, arg(0).1), DataType::Float64),
+                Kind::Num,
+            ),
             "unmask" => arg(0),
             "regexReplace" => {
                 let pattern = match &args[1].kind {
                     ExprKind::Str(p) => p.clone(),
                     ExprKind::Regex(r) => r.pattern.clone(),
-                    _ => return Err(self.malformed(args[1].span, "regexReplace needs a literal regular expression.")),
+                    _ => {
+                        return Err(self.malformed(
+                            args[1].span,
+                            "regexReplace needs a literal regular expression.",
+                        ));
+                    }
                 };
                 if let Err(e) = regex::Regex::new(&pattern) {
-                    return Err(self.malformed(args[1].span, format!("Invalid regular expression: {e}")));
+                    return Err(
+                        self.malformed(args[1].span, format!("Invalid regular expression: {e}"))
+                    );
                 }
-                (f::regexp_replace(s(0), lit(pattern), s(2), Some(lit("g"))), Kind::Str)
+                (
+                    f::regexp_replace(s(0), lit(pattern), s(2), Some(lit("g"))),
+                    Kind::Str,
+                )
             }
             "case" => {
                 // case(cond1, v1, cond2, v2, ...[, default]).
                 let pairs = compiled.len() / 2;
-                let values: Vec<(Expr, Kind)> = (0..pairs).map(|i| arg(2 * i + 1)).chain((compiled.len() % 2 == 1).then(|| arg(compiled.len() - 1))).collect();
+                let values: Vec<(Expr, Kind)> = (0..pairs)
+                    .map(|i| arg(2 * i + 1))
+                    .chain((compiled.len() % 2 == 1).then(|| arg(compiled.len() - 1)))
+                    .collect();
                 let same = values.iter().all(|(_, k)| *k == values[0].1);
                 let kind = if same { values[0].1 } else { Kind::Dyn };
                 let value = |(e, k): (Expr, Kind)| if same { e } else { to_str(e, k) };
@@ -135,7 +212,11 @@ impl Compiler<'_> {
                     let (c, k) = arg(2 * i);
                     builder = builder.when(to_bool(c, k), value(arg(2 * i + 1)));
                 }
-                let e = if compiled.len() % 2 == 1 { builder.otherwise(value(arg(compiled.len() - 1)))? } else { builder.end()? };
+                let e = if compiled.len() % 2 == 1 {
+                    builder.otherwise(value(arg(compiled.len() - 1)))?
+                } else {
+                    builder.end()?
+                };
                 (e, kind)
             }
             "split" => (scalar(Op::Split, vec![s(0), s(1)]), Kind::Dyn),
@@ -154,7 +235,11 @@ impl Compiler<'_> {
                 {
                     return Err(self.malformed(a.span, format!("Invalid date pattern: {p}")));
                 }
-                let mut a = if name == "parseDate" { vec![s(0), s(1)] } else { vec![cast(to_millis(arg(0).0, arg(0).1), DataType::Float64), s(1)] };
+                let mut a = if name == "parseDate" {
+                    vec![s(0), s(1)]
+                } else {
+                    vec![cast(to_millis(arg(0).0, arg(0).1), DataType::Float64), s(1)]
+                };
                 if compiled.len() > 2 {
                     a.push(s(2));
                 }
@@ -181,7 +266,12 @@ impl Compiler<'_> {
             "isReservedIP" => (scalar(Op::IsReservedIp, vec![s(0)]), Kind::Bool),
             "md5" => (scalar(Op::Md5, vec![s(0)]), Kind::Str),
             "sha256" => (scalar(Op::Sha256, vec![s(0)]), Kind::Str),
-            other => return Err(self.malformed(name_span, format!("The function {other} is not supported by larch yet."))),
+            other => {
+                return Err(self.malformed(
+                    name_span,
+                    format!("The function {other} is not supported by larch yet."),
+                ));
+            }
         };
         Ok(out)
     }
@@ -192,18 +282,32 @@ impl Compiler<'_> {
             return Err(self.malformed(args[0].span, "bin() needs a time period such as 5m."));
         };
         let Some(ms) = d.bin_millis() else {
-            return Err(self.malformed(span, "Calendar periods (month, quarter, year) in bin() are not supported by larch yet."));
+            return Err(self.malformed(
+                span,
+                "Calendar periods (month, quarter, year) in bin() are not supported by larch yet.",
+            ));
         };
         Ok((floor_millis(col(cols::TS), ms.max(1) as i64), Kind::Time))
     }
 
-    fn date_round(&mut self, name: &str, args: &[larch_insights::Expr], span: Span) -> Result<(Expr, Kind)> {
+    fn date_round(
+        &mut self,
+        name: &str,
+        args: &[larch_insights::Expr],
+        span: Span,
+    ) -> Result<(Expr, Kind)> {
         let (value, kind) = self.expr(&args[0])?;
         let ExprKind::Duration(d) = &args[1].kind else {
-            return Err(self.malformed(args[1].span, format!("{name}() needs a time period such as 1h.")));
+            return Err(self.malformed(
+                args[1].span,
+                format!("{name}() needs a time period such as 1h."),
+            ));
         };
         let Some(ms) = d.millis() else {
-            return Err(self.malformed(span, "Calendar periods (month, quarter, year) are not supported by larch yet."));
+            return Err(self.malformed(
+                span,
+                "Calendar periods (month, quarter, year) are not supported by larch yet.",
+            ));
         };
         let ms = ms.max(1) as i64;
         let floored = floor_millis(to_millis(value.clone(), kind), ms);
@@ -211,8 +315,8 @@ impl Compiler<'_> {
             return Ok((floored, Kind::Time));
         }
         let millis = to_millis(value, kind);
-        let ceil = when(floored.clone().eq(millis), floored.clone()).otherwise(floored + lit(ms))?;
+        let ceil =
+            when(floored.clone().eq(millis), floored.clone()).otherwise(floored + lit(ms))?;
         Ok((ceil, Kind::Time))
     }
 }
-

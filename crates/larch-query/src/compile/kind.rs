@@ -25,7 +25,9 @@ pub fn to_num(e: Expr, k: Kind) -> Expr {
     match k {
         Kind::Num => cast(e, DataType::Float64),
         Kind::Time => cast(e, DataType::Float64),
-        Kind::Bool => when(e, lit(1.0)).otherwise(lit(0.0)).unwrap_or_else(|_| lit(0.0)),
+        Kind::Bool => when(e, lit(1.0))
+            .otherwise(lit(0.0))
+            .unwrap_or_else(|_| lit(0.0)),
         Kind::Str | Kind::Dyn => udf(ToNumberUdf::default()).call(vec![e]),
     }
 }
@@ -53,7 +55,10 @@ pub fn to_millis(e: Expr, k: Kind) -> Expr {
         Kind::Time => e,
         // Clamped to ±8.64e15 ms (the range of dates) so the cast cannot fail.
         other => cast(
-            datafusion::functions::expr_fn::least(vec![datafusion::functions::expr_fn::greatest(vec![to_num(e, other), lit(-8.64e15)]), lit(8.64e15)]),
+            datafusion::functions::expr_fn::least(vec![
+                datafusion::functions::expr_fn::greatest(vec![to_num(e, other), lit(-8.64e15)]),
+                lit(8.64e15),
+            ]),
             DataType::Int64,
         ),
     }
