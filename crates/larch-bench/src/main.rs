@@ -257,6 +257,7 @@ fn run(args: RunArgs) -> Result<(), String> {
         "larch_binary": args.larch.display().to_string(),
         "machine": machine_facts(),
         "load_average_start": server::load_average(),
+        "git": git_state(),
         "started_at_ms": now_ms(),
     });
 
@@ -404,18 +405,39 @@ fn run(args: RunArgs) -> Result<(), String> {
         p.stop();
     }
     let half_rate = (sat.requests_per_s / 2.0).max(1.0);
+    // Open loop at half of saturation: twice the connections, so that a short server stall
+    // does not exhaust them.
+    step(&format!("10-event batches at half load ({half_rate:.0}/s)"));
+    let half = rt.block_on(load::run_small(
+        &client,
+        "/bench/ext",
+        &small_streams,
+        msgs.clone(),
+        args.small_connections * 2,
+        Duration::from_secs(args.small_secs),
+        Some(half_rate),
+        srv.pid(),
+    ));
     step(&format!(
-        "10-event batches at half load ({half_rate:.0}/s) + {} ingest→queryable probes",
+        "half load: {:.0} requests/s, ack p50 {:.1} ms p99 {:.1} ms (from the actual send: {:.1} / {:.1})",
+        half.requests_per_s,
+        half.ack_p50_ms,
+        half.ack_p99_ms,
+        half.sent_p50_ms.unwrap_or(f64::NAN),
+        half.sent_p99_ms.unwrap_or(f64::NAN),
+    ));
+    step(&format!(
+        "{} ingest→queryable probes under the same half load",
         args.vis_samples
     ));
-    let (half, (vis, vis_failures)) = rt.block_on(async {
+    let (half_probed, (vis, vis_failures)) = rt.block_on(async {
         tokio::join!(
             load::run_small(
                 &client,
                 "/bench/ext",
                 &small_streams,
                 msgs.clone(),
-                args.small_connections,
+                args.small_connections * 2,
                 Duration::from_secs(args.small_secs),
                 Some(half_rate),
                 srv.pid(),
@@ -432,17 +454,18 @@ fn run(args: RunArgs) -> Result<(), String> {
     let mut vis_sorted = vis.clone();
     vis_sorted.sort_by(f64::total_cmp);
     step(&format!(
-        "half load: {:.0} requests/s, ack p50 {:.1} ms p99 {:.1} ms; ingest→queryable p50 {:.1} ms p99 {:.1} ms ({} samples, {} failures)",
-        half.requests_per_s,
-        half.ack_p50_ms,
-        half.ack_p99_ms,
+        "ingest→queryable p50 {:.1} ms p99 {:.1} ms ({} samples, {} failures); load meanwhile: {:.0} requests/s, ack p99 {:.1} ms",
         load::percentile(&vis_sorted, 50.0),
         load::percentile(&vis_sorted, 99.0),
         vis.len(),
-        vis_failures
+        vis_failures,
+        half_probed.requests_per_s,
+        half_probed.ack_p99_ms,
     ));
     results["ingest_10ev_saturation"] = serde_json::to_value(&sat).unwrap_or_default();
     results["ingest_10ev_half_load"] = serde_json::to_value(&half).unwrap_or_default();
+    results["ingest_10ev_half_load_with_probes"] =
+        serde_json::to_value(&half_probed).unwrap_or_default();
     results["ingest_to_queryable"] = json!({
         "samples": vis.len(), "failures": vis_failures,
         "p50_ms": load::percentile(&vis_sorted, 50.0),
@@ -660,6 +683,21 @@ fn run(args: RunArgs) -> Result<(), String> {
     println!("{}", report::table(&results));
     println!("results: {}", out.display());
     Ok(())
+}
+
+/// Commit and number of locally modified files of the working tree the harness runs in.
+fn git_state() -> Value {
+    let run = |args: &[&str]| {
+        Command::new("git")
+            .args(args)
+            .output()
+            .ok()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+    };
+    json!({
+        "commit": run(&["rev-parse", "--short", "HEAD"]),
+        "modified_files": run(&["status", "--porcelain", "--untracked-files=no"]).map(|s| s.lines().count()),
+    })
 }
 
 fn profile(args: &RunArgs, pid: u32, phase: &str) -> Option<server::Perf> {

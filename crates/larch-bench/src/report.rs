@@ -69,6 +69,10 @@ pub fn table(r: &Value) -> String {
         ("1 MB batches (saturation)", "ingest_1mb"),
         ("10-event batches (saturation)", "ingest_10ev_saturation"),
         ("10-event batches (half load)", "ingest_10ev_half_load"),
+        (
+            "10-event batches (half load + visibility probes)",
+            "ingest_10ev_half_load_with_probes",
+        ),
     ] {
         let i = &r[key];
         let _ = writeln!(

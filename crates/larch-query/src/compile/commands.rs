@@ -53,6 +53,7 @@ impl Compiler<'_> {
                         // Natural order for discovered values: text before numbers, numbers
                         // numerically, text by code point.
                         let number = to_num(expr.clone(), Kind::Dyn);
+                        sort.push(expr.clone().is_null().sort(true, false)); // missing values last
                         sort.push(number.clone().is_not_null().sort(asc, false));
                         sort.push(number.sort(asc, false));
                     }

@@ -145,7 +145,24 @@ impl Compiler<'_> {
                 (e, Kind::Str)
             }
             "replace" => (f::replace(s(0), s(1), s(2)), Kind::Str),
-            "strcontains" => one_zero(f::strpos(s(0), s(1)).gt(lit(0i32)))?,
+            "strcontains" => {
+                // Optional third argument: true = case-insensitive.
+                let insensitive = compiled.len() > 2;
+                let (hay, needle) = if insensitive {
+                    (f::lower(s(0)), f::lower(s(1)))
+                } else {
+                    (s(0), s(1))
+                };
+                let found = f::strpos(hay, needle).gt(lit(0i32));
+                let found = if insensitive {
+                    found
+                        .and(to_bool(arg(2).0, arg(2).1))
+                        .or(f::strpos(s(0), s(1)).gt(lit(0i32)))
+                } else {
+                    found
+                };
+                one_zero(found)?
+            }
             "startsWith" => (f::starts_with(s(0), s(1)), Kind::Bool),
             "endsWith" => (f::ends_with(s(0), s(1)), Kind::Bool),
             "abs" => (f::abs(n(0)), Kind::Num),

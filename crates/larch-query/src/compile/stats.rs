@@ -138,126 +138,127 @@ impl Compiler<'_> {
             return Ok((agg::count(lit(1i64)), Kind::Num, None));
         }
         let (value, kind) = self.expr(&args[0])?;
-        let out =
-            match *name {
-                "count" => (agg::count(value), Kind::Num),
-                "count_distinct" => (agg::count_distinct(value), Kind::Num),
-                "sum" => (agg::sum(to_num(value, kind)), Kind::Num),
-                "avg" => (agg::avg(to_num(value, kind)), Kind::Num),
-                "min" | "max" => {
-                    let (v, k) = match kind {
-                        Kind::Time => (value, Kind::Time),
-                        Kind::Str => (value, Kind::Str),
-                        other => (to_num(value, other), Kind::Num),
-                    };
-                    (
-                        if *name == "min" {
-                            agg::min(v)
-                        } else {
-                            agg::max(v)
-                        },
-                        k,
-                    )
-                }
-                "sortsFirst" => (agg::min(value), kind),
-                "sortsLast" => (agg::max(value), kind),
-                "stddev" => (agg::stddev(to_num(value, kind)), Kind::Num),
-                "pct" => {
-                    let Some(p) = args
-                        .get(1)
-                        .and_then(literal_number)
-                        .filter(|p| (0.0..=100.0).contains(p))
-                    else {
-                        return Err(self.malformed(
-                            call.span,
-                            "pct() needs a literal percentile between 0 and 100.",
-                        ));
-                    };
-                    let v = to_num(value, kind);
-                    (
-                        agg::percentile_cont(v.sort(true, false), lit(p / 100.0)),
-                        Kind::Num,
-                    )
-                }
-                "earliest" | "latest" => {
-                    let order = vec![
-                        col(cols::TS).sort(true, false),
-                        col(cols::SEQ).sort(true, false),
-                    ];
-                    let e = if *name == "earliest" {
-                        agg::first_value(value, order)
+        let out = match *name {
+            "count" => (agg::count(value), Kind::Num),
+            "count_distinct" => (agg::count_distinct(value), Kind::Num),
+            "sum" => (agg::sum(to_num(value, kind)), Kind::Num),
+            "avg" => (agg::avg(to_num(value, kind)), Kind::Num),
+            "min" | "max" => {
+                let (v, k) = match kind {
+                    Kind::Time => (value, Kind::Time),
+                    Kind::Str => (value, Kind::Str),
+                    other => (to_num(value, other), Kind::Num),
+                };
+                (
+                    if *name == "min" {
+                        agg::min(v)
                     } else {
-                        agg::last_value(value, order)
-                    };
-                    (e, kind)
-                }
-                "histogram" => {
-                    // histogram(f[, buckets]): buckets default 10, a literal 1..=1000.
-                    let buckets =
-                        match args.get(1) {
-                            None => 10.0,
-                            Some(a) => match literal_number(a) {
-                                Some(n)
-                                    if n >= 1.0
-                                        && n <= crate::udf::histogram_max_buckets() as f64
-                                        && n.fract() == 0.0 =>
-                                {
-                                    n
-                                }
-                                _ => return Err(self.malformed(
-                                    a.span,
-                                    "histogram() needs a literal bucket count between 1 and 1000.",
-                                )),
-                            },
-                        };
-                    return Ok((
-                        agg::array_agg(to_num(value, kind)),
-                        Kind::Dyn,
-                        Some(Post::Histogram(buckets)),
-                    ));
-                }
-                "count_over_time" => (agg::count(value), Kind::Num),
-                "sum_over_time" => (agg::sum(to_num(value, kind)), Kind::Num),
-                "rate" => {
-                    // Sum per `interval` (default 1s) over the group's time span: the `bin()`
-                    // period when grouping by one, else the query's time range.
-                    let interval_ms = match args.get(1).map(|a| &a.kind) {
-                        None => 1000,
-                        Some(ExprKind::Duration(d)) => match d.millis() {
-                            Some(ms) if ms > 0 => ms as i64,
-                            _ => {
-                                return Err(self.malformed(
-                                    args[1].span,
-                                    "rate() needs a fixed time period such as 1m.",
-                                ));
-                            }
-                        },
-                        Some(_) => {
-                            return Err(self
-                                .malformed(args[1].span, "rate() needs a time period such as 1m."));
-                        }
-                    };
-                    let span_ms = bin_ms.unwrap_or_else(|| {
-                        self.params
-                            .end_ms
-                            .saturating_sub(self.params.start_ms)
-                            .saturating_add(1)
-                            .max(1)
-                    });
-                    let intervals = span_ms as f64 / interval_ms as f64;
-                    return Ok((
-                        agg::sum(to_num(value, kind)),
-                        Kind::Num,
-                        Some(Post::Divide(intervals)),
-                    ));
-                }
-                other => {
+                        agg::max(v)
+                    },
+                    k,
+                )
+            }
+            "sortsFirst" => (agg::min(value), kind),
+            "sortsLast" => (agg::max(value), kind),
+            "stddev" => (agg::stddev(to_num(value, kind)), Kind::Num),
+            "pct" => {
+                let Some(p) = args
+                    .get(1)
+                    .and_then(literal_number)
+                    .filter(|p| (0.0..=100.0).contains(p))
+                else {
                     return Err(self.malformed(
-                        *name_span,
-                        format!("The aggregate function {other} is not supported by larch yet."),
+                        call.span,
+                        "pct() needs a literal percentile between 0 and 100.",
                     ));
-                }
-            };
+                };
+                let v = to_num(value, kind);
+                (
+                    agg::percentile_cont(v.sort(true, false), lit(p / 100.0)),
+                    Kind::Num,
+                )
+            }
+            "earliest" | "latest" => {
+                let order = vec![
+                    col(cols::TS).sort(true, false),
+                    col(cols::SEQ).sort(true, false),
+                ];
+                let e = if *name == "earliest" {
+                    agg::first_value(value, order)
+                } else {
+                    agg::last_value(value, order)
+                };
+                (e, kind)
+            }
+            "histogram" => {
+                // histogram(f[, buckets]): buckets default 10, a literal 1..=1000.
+                let buckets = match args.get(1) {
+                    None => 10.0,
+                    Some(a) => match literal_number(a) {
+                        Some(n)
+                            if n >= 1.0
+                                && n <= crate::udf::histogram_max_buckets() as f64
+                                && n.fract() == 0.0 =>
+                        {
+                            n
+                        }
+                        _ => {
+                            return Err(self.malformed(
+                                a.span,
+                                "histogram() needs a literal bucket count between 1 and 1000.",
+                            ));
+                        }
+                    },
+                };
+                return Ok((
+                    agg::array_agg(to_num(value, kind)),
+                    Kind::Dyn,
+                    Some(Post::Histogram(buckets)),
+                ));
+            }
+            "count_over_time" => (agg::count(value), Kind::Num),
+            "sum_over_time" => (agg::sum(to_num(value, kind)), Kind::Num),
+            "rate" => {
+                // Sum per `interval` (default 1s) over the group's time span: the `bin()`
+                // period when grouping by one, else the query's time range.
+                let interval_ms = match args.get(1).map(|a| &a.kind) {
+                    None => 1000,
+                    Some(ExprKind::Duration(d)) => match d.millis() {
+                        Some(ms) if ms > 0 => ms as i64,
+                        _ => {
+                            return Err(self.malformed(
+                                args[1].span,
+                                "rate() needs a fixed time period such as 1m.",
+                            ));
+                        }
+                    },
+                    Some(_) => {
+                        return Err(
+                            self.malformed(args[1].span, "rate() needs a time period such as 1m.")
+                        );
+                    }
+                };
+                let span_ms = bin_ms.unwrap_or_else(|| {
+                    self.params
+                        .end_ms
+                        .saturating_sub(self.params.start_ms)
+                        .saturating_add(1)
+                        .max(1)
+                });
+                let intervals = span_ms as f64 / interval_ms as f64;
+                return Ok((
+                    agg::sum(to_num(value, kind)),
+                    Kind::Num,
+                    Some(Post::Divide(intervals)),
+                ));
+            }
+            other => {
+                return Err(self.malformed(
+                    *name_span,
+                    format!("The aggregate function {other} is not supported by larch yet."),
+                ));
+            }
+        };
         Ok((out.0, out.1, None))
     }
 }
