@@ -139,11 +139,7 @@ impl<'a> Walk<'a> {
             return Step::Stop;
         }
         let inner = depth + 1;
-        let index = if is_object {
-            None
-        } else {
-            ArrayIndex::parse(rest)
-        };
+        let index = if is_object { None } else { ArrayIndex::parse(rest) };
         let mut element = 0usize;
         loop {
             let step = if is_object {
@@ -305,10 +301,7 @@ fn exposed_name(path: &str) -> String {
 /// first [`MAX_FIELDS`] leaves. With duplicate names the first leaf in document order wins.
 /// One pass: the object is validated while it is searched, so an invalid object gives `None`.
 pub(crate) fn lookup<'a>(object: &'a str, path: &str) -> Option<FieldValue<'a>> {
-    let mut walk = Walk {
-        s: object,
-        leaves: 0,
-    };
+    let mut walk = Walk { s: object, leaves: 0 };
     match walk.find(0, path, 0) {
         Step::Found(v, _) => Some(v),
         Step::NotHere(_) | Step::Stop => None,
@@ -318,10 +311,7 @@ pub(crate) fn lookup<'a>(object: &'a str, path: &str) -> Option<FieldValue<'a>> 
 /// Every leaf of a validated object, in document order, up to [`MAX_FIELDS`] leaves, named
 /// as exposed (`@x` → `@@x`). Duplicate names are kept; the caller de-duplicates.
 pub(crate) fn flatten(object: &str) -> Vec<(String, FieldValue<'_>)> {
-    let mut walk = Walk {
-        s: object,
-        leaves: 0,
-    };
+    let mut walk = Walk { s: object, leaves: 0 };
     let mut out = Vec::new();
     let mut path = String::new();
     let _ = walk.flatten(0, false, &mut path, &mut out);

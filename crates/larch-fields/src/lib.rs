@@ -150,17 +150,11 @@ fn whole_object(message: &str) -> Option<&str> {
 /// Every discovered field of `message`: Lambda `@` fields, then up to [`MAX_FIELDS`] JSON
 /// leaves in document order; each name once (first occurrence wins).
 pub fn discover(message: &str) -> Vec<(String, FieldValue<'_>)> {
-    let mut out: Vec<(String, FieldValue<'_>)> = lambda::text::fields(message)
-        .into_iter()
-        .map(|(f, v)| (f.name().to_owned(), v))
-        .collect();
+    let mut out: Vec<(String, FieldValue<'_>)> =
+        lambda::text::fields(message).into_iter().map(|(f, v)| (f.name().to_owned(), v)).collect();
     if let Some(object) = json::fragment(message) {
         if whole_object(message).is_some() {
-            out.extend(
-                lambda::json::fields(object)
-                    .into_iter()
-                    .map(|(f, v)| (f.name().to_owned(), v)),
-            );
+            out.extend(lambda::json::fields(object).into_iter().map(|(f, v)| (f.name().to_owned(), v)));
         }
         out.extend(json::flatten(object));
     }
@@ -174,10 +168,7 @@ fn dedup_first(fields: &mut Vec<(String, FieldValue<'_>)>) {
     }
     let keep: Vec<bool> = {
         let mut seen = HashSet::with_capacity(fields.len());
-        fields
-            .iter()
-            .map(|(n, _)| seen.insert(n.as_str()))
-            .collect()
+        fields.iter().map(|(n, _)| seen.insert(n.as_str())).collect()
     };
     if keep.iter().all(|&k| k) {
         return;

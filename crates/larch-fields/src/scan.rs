@@ -156,12 +156,7 @@ pub(crate) fn skip_value(b: &[u8], i: usize, leaves: &mut usize) -> Option<usize
 }
 
 /// [`skip_value`] for a value that may nest at most `max_depth` containers deep.
-pub(crate) fn skip_value_within(
-    b: &[u8],
-    i: usize,
-    leaves: &mut usize,
-    max_depth: u32,
-) -> Option<usize> {
+pub(crate) fn skip_value_within(b: &[u8], i: usize, leaves: &mut usize, max_depth: u32) -> Option<usize> {
     let mut stack: u128 = 0;
     let mut depth: u32 = 0;
     let mut i = i;
@@ -232,11 +227,7 @@ fn skip_key(b: &[u8], i: usize) -> Option<usize> {
 /// borrowed when it has no escapes.
 pub(crate) fn string_text(s: &str, start: usize, end: usize, escaped: bool) -> Cow<'_, str> {
     let inner = s.get(start + 1..end.saturating_sub(1)).unwrap_or("");
-    if escaped {
-        Cow::Owned(unescape(inner))
-    } else {
-        Cow::Borrowed(inner)
-    }
+    if escaped { Cow::Owned(unescape(inner)) } else { Cow::Borrowed(inner) }
 }
 
 /// Decodes JSON escapes. Lone or mismatched UTF-16 surrogates become U+FFFD.
@@ -271,8 +262,7 @@ fn unescape(inner: &str) -> String {
                         match lo {
                             Some(lo) => {
                                 i += 6;
-                                char::from_u32(0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00))
-                                    .unwrap_or('\u{FFFD}')
+                                char::from_u32(0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)).unwrap_or('\u{FFFD}')
                             }
                             None => '\u{FFFD}',
                         }

@@ -80,8 +80,7 @@ fn render_f64(v: f64) -> String {
 fn parse_decimal(s: &str) -> Option<f64> {
     let t = s.trim();
     let plausible = t.bytes().any(|c| c.is_ascii_digit())
-        && t.bytes()
-            .all(|c| c.is_ascii_digit() || matches!(c, b'+' | b'-' | b'.' | b'e' | b'E'));
+        && t.bytes().all(|c| c.is_ascii_digit() || matches!(c, b'+' | b'-' | b'.' | b'e' | b'E'));
     if !plausible {
         return None;
     }

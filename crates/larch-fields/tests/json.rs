@@ -56,11 +56,7 @@ fn lookups() {
         (r#"{"":{"":4}}"#, ".", i(4)),
         (r#"{"":1}"#, "", i(1)),
         (r#"{"k\u0065y":"v"}"#, "key", s("v")),
-        (
-            r#"{"k":"a\"b\\c\/d\n\t\u00e9\ud83d\ude00"}"#,
-            "k",
-            s("a\"b\\c/d\n\té😀"),
-        ),
+        (r#"{"k":"a\"b\\c\/d\n\t\u00e9\ud83d\ude00"}"#, "k", s("a\"b\\c/d\n\té😀")),
         (r#"{"k":"\ud800x"}"#, "k", s("\u{FFFD}x")),
         (r#"{"ключ":{"名前":"値"}}"#, "ключ.名前", s("値")),
         (r#"{"emoji😀":"✓"}"#, "emoji😀", s("✓")),
@@ -83,16 +79,8 @@ fn lookups() {
         // whitespace
         (" \n\t{ \"a\" : [ 1 , { \"b\" : 2 } ] } \r\n", "a.1.b", i(2)),
         // embedded fragment after a text prefix
-        (
-            "2024-01-01T00:00:00.000Z\tc0ffee\tINFO\t{\"a\":1}",
-            "a",
-            i(1),
-        ),
-        (
-            "prefix {\"a\":{\"b\":\"x\"}} suffix {\"c\":1}",
-            "a.b",
-            s("x"),
-        ),
+        ("2024-01-01T00:00:00.000Z\tc0ffee\tINFO\t{\"a\":1}", "a", i(1)),
+        ("prefix {\"a\":{\"b\":\"x\"}} suffix {\"c\":1}", "a.b", s("x")),
         ("prefix {\"a\":1} suffix {\"c\":1}", "c", None),
         ("[INFO] user {\"id\": 42} logged in", "id", i(42)),
         ("{\"a\":1} trailing", "a", i(1)),
@@ -118,18 +106,14 @@ fn lookups() {
     ];
     for (msg, name, want) in table {
         assert_eq!(&get_field(msg, name), want, "get_field({msg:?}, {name:?})");
-        let listed = discover(msg)
-            .into_iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v);
+        let listed = discover(msg).into_iter().find(|(n, _)| n == name).map(|(_, v)| v);
         assert_eq!(&listed, want, "discover({msg:?}) → {name:?}");
     }
 }
 
 #[test]
 fn discover_lists_leaves_in_document_order() {
-    let msg =
-        r#"{"b":1,"a":{"z":true,"y":[1,"two",{"k":null},{"k2":2.5}]},"@at":"x","e":{},"n":null}"#;
+    let msg = r#"{"b":1,"a":{"z":true,"y":[1,"two",{"k":null},{"k2":2.5}]},"@at":"x","e":{},"n":null}"#;
     let got = discover(msg);
     let want: Vec<(String, FieldValue<'_>)> = vec![
         ("b".into(), FieldValue::Int(1)),
@@ -154,20 +138,12 @@ fn discover_lists_each_name_once() {
 #[test]
 fn strings_borrow_unless_escaped() {
     let msg = r#"{"plain":"abc","esc":"a\nb"}"#;
-    assert!(matches!(
-        get_field(msg, "plain"),
-        Some(FieldValue::Str(std::borrow::Cow::Borrowed("abc")))
-    ));
-    assert!(matches!(
-        get_field(msg, "esc"),
-        Some(FieldValue::Str(std::borrow::Cow::Owned(_)))
-    ));
+    assert!(matches!(get_field(msg, "plain"), Some(FieldValue::Str(std::borrow::Cow::Borrowed("abc")))));
+    assert!(matches!(get_field(msg, "esc"), Some(FieldValue::Str(std::borrow::Cow::Owned(_)))));
 }
 
 fn object_with(leaves: usize, prefix: &str) -> String {
-    let body: Vec<String> = (0..leaves)
-        .map(|k| format!("\"{prefix}{k}\":{k}"))
-        .collect();
+    let body: Vec<String> = (0..leaves).map(|k| format!("\"{prefix}{k}\":{k}")).collect();
     format!("{{{}}}", body.join(","))
 }
 
@@ -190,12 +166,7 @@ fn cap_counts_nested_leaves_and_skips_nulls() {
     let arr: Vec<String> = (0..150).map(|k| k.to_string()).collect();
     let nulls: Vec<String> = (0..30).map(|k| format!("\"n{k}\":null")).collect();
     let tail: Vec<String> = (0..60).map(|k| format!("\"t{k}\":{{\"v\":{k}}}")).collect();
-    let msg = format!(
-        "{{\"arr\":[{}],{},{}}}",
-        arr.join(","),
-        nulls.join(","),
-        tail.join(",")
-    );
+    let msg = format!("{{\"arr\":[{}],{},{}}}", arr.join(","), nulls.join(","), tail.join(","));
     assert_eq!(get_field(&msg, "arr.149"), Some(FieldValue::Int(149)));
     assert_eq!(get_field(&msg, "t49.v"), Some(FieldValue::Int(49)));
     assert_eq!(get_field(&msg, "t50.v"), None);

@@ -14,30 +14,17 @@ fn fields(msg: &str) -> Vec<(String, FieldValue<'_>)> {
 
 fn check(msg: &str, want: &[(&str, FieldValue<'static>)]) {
     let got = fields(msg);
-    let want: Vec<(String, FieldValue<'static>)> = want
-        .iter()
-        .map(|(n, v)| ((*n).to_owned(), v.clone()))
-        .collect();
+    let want: Vec<(String, FieldValue<'static>)> = want.iter().map(|(n, v)| ((*n).to_owned(), v.clone())).collect();
     assert_eq!(got, want, "discover({msg:?})");
     for (name, value) in &want {
-        assert_eq!(
-            get_field(msg, name).as_ref(),
-            Some(value),
-            "get_field({msg:?}, {name})"
-        );
+        assert_eq!(get_field(msg, name).as_ref(), Some(value), "get_field({msg:?}, {name})");
     }
 }
 
 #[test]
 fn start_and_end() {
-    check(
-        &format!("START RequestId: {ID} Version: $LATEST\n"),
-        &[("@type", s("START")), ("@requestId", s(ID))],
-    );
-    check(
-        &format!("END RequestId: {ID}\n"),
-        &[("@type", s("END")), ("@requestId", s(ID))],
-    );
+    check(&format!("START RequestId: {ID} Version: $LATEST\n"), &[("@type", s("START")), ("@requestId", s(ID))]);
+    check(&format!("END RequestId: {ID}\n"), &[("@type", s("END")), ("@requestId", s(ID))]);
     let start = format!("START RequestId: {ID} Version: $LATEST");
     assert_eq!(get_field(&start, "@duration"), None);
 }
@@ -117,10 +104,7 @@ fn init_lines() {
     );
     check(
         "INIT_REPORT Init Duration: 10001.21 ms\tPhase: init\tStatus: timeout",
-        &[
-            ("@type", s("INIT_REPORT")),
-            ("@initDuration", FieldValue::Num(10001.21)),
-        ],
+        &[("@type", s("INIT_REPORT")), ("@initDuration", FieldValue::Num(10001.21))],
     );
 }
 
@@ -145,15 +129,8 @@ fn not_platform_lines() {
 
 #[test]
 fn application_lines_with_embedded_json() {
-    let msg =
-        format!("2024-01-01T00:00:00.000Z\t{ID}\tINFO\t{{\"order\":{{\"id\":17}},\"ok\":true}}\n");
-    check(
-        &msg,
-        &[
-            ("order.id", FieldValue::Int(17)),
-            ("ok", FieldValue::Bool(true)),
-        ],
-    );
+    let msg = format!("2024-01-01T00:00:00.000Z\t{ID}\tINFO\t{{\"order\":{{\"id\":17}},\"ok\":true}}\n");
+    check(&msg, &[("order.id", FieldValue::Int(17)), ("ok", FieldValue::Bool(true))]);
     assert_eq!(get_field(&msg, "@requestId"), None);
 }
 
@@ -184,10 +161,7 @@ fn json_platform_report() {
             ("record.metrics.initDurationMs", FieldValue::Num(148.63)),
             ("record.tracing.spanId", s("54565fb41ac79632")),
             ("record.tracing.type", s("X-Amzn-Trace-Id")),
-            (
-                "record.tracing.value",
-                s("Root=1-65428ef2-1a2b3c4d5e6f7a8b9c0d1e2f;Parent=54565fb41ac79632;Sampled=1"),
-            ),
+            ("record.tracing.value", s("Root=1-65428ef2-1a2b3c4d5e6f7a8b9c0d1e2f;Parent=54565fb41ac79632;Sampled=1")),
             ("record.status", s("success")),
         ],
     );
@@ -195,9 +169,8 @@ fn json_platform_report() {
 
 #[test]
 fn json_platform_start_and_runtime_done() {
-    let start = format!(
-        r#"{{"time":"t","type":"platform.start","record":{{"requestId":"{ID}","version":"$LATEST"}}}}"#
-    );
+    let start =
+        format!(r#"{{"time":"t","type":"platform.start","record":{{"requestId":"{ID}","version":"$LATEST"}}}}"#);
     check(
         &start,
         &[
@@ -217,10 +190,7 @@ fn json_platform_start_and_runtime_done() {
     assert_eq!(get_field(&done, "@duration"), None);
     let init = r#"{"type":"platform.initReport","record":{"metrics":{"durationMs":250.5}}}"#;
     assert_eq!(get_field(init, "@type"), Some(s("INIT_REPORT")));
-    assert_eq!(
-        get_field(init, "@initDuration"),
-        Some(FieldValue::Num(250.5))
-    );
+    assert_eq!(get_field(init, "@initDuration"), Some(FieldValue::Num(250.5)));
 }
 
 #[test]
@@ -235,9 +205,6 @@ fn json_non_platform_events_have_no_at_fields() {
     ] {
         assert_eq!(get_field(msg, "@type"), None, "{msg}");
         assert_eq!(get_field(msg, "@requestId"), None, "{msg}");
-        assert!(
-            discover(msg).iter().all(|(n, _)| !n.starts_with('@')),
-            "{msg}"
-        );
+        assert!(discover(msg).iter().all(|(n, _)| !n.starts_with('@')), "{msg}");
     }
 }

@@ -16,9 +16,7 @@ fn leaf() -> impl Strategy<Value = Value> {
         any::<bool>().prop_map(Value::Bool),
         any::<i64>().prop_map(Value::from),
         (-1e6f64..1e6).prop_map(Value::from),
-        any::<f64>()
-            .prop_filter("finite", |f| f.is_finite())
-            .prop_map(Value::from),
+        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Value::from),
         "[a-z {}\"\\\\:,\t\u{e9}\u{1F600}]{0,8}".prop_map(Value::from),
         Just(Value::from(u64::MAX)),
     ]
@@ -41,12 +39,7 @@ fn json_object() -> impl Strategy<Value = Value> {
 
 /// Reference flattening over serde_json's tree (its maps iterate in the same sorted order
 /// `to_string` writes them).
-fn reference(
-    v: &Value,
-    nested: bool,
-    path: &mut String,
-    out: &mut Vec<(String, FieldValue<'static>)>,
-) {
+fn reference(v: &Value, nested: bool, path: &mut String, out: &mut Vec<(String, FieldValue<'static>)>) {
     let mut child = |segment: &str, child_value: &Value, out: &mut Vec<_>| {
         let base = path.len();
         if nested {
@@ -58,10 +51,7 @@ fn reference(
     };
     match v {
         Value::Object(m) => m.iter().for_each(|(k, v)| child(k, v, out)),
-        Value::Array(a) => a
-            .iter()
-            .enumerate()
-            .for_each(|(i, v)| child(&i.to_string(), v, out)),
+        Value::Array(a) => a.iter().enumerate().for_each(|(i, v)| child(&i.to_string(), v, out)),
         Value::Null => {}
         leaf => {
             let value = match leaf {
@@ -73,11 +63,7 @@ fn reference(
                 },
                 _ => unreachable!(),
             };
-            let name = if path.starts_with('@') {
-                format!("@{path}")
-            } else {
-                path.clone()
-            };
+            let name = if path.starts_with('@') { format!("@{path}") } else { path.clone() };
             out.push((name, value));
         }
     }
@@ -92,11 +78,7 @@ fn expected(v: &Value) -> Vec<(String, FieldValue<'static>)> {
 
 fn assert_consistent(msg: &str) {
     for (name, value) in discover(msg) {
-        assert_eq!(
-            get_field(msg, &name),
-            Some(value),
-            "name {name:?} in {msg:?}"
-        );
+        assert_eq!(get_field(msg, &name), Some(value), "name {name:?} in {msg:?}");
     }
 }
 

@@ -58,10 +58,7 @@ fn speed() {
         black_box(get_field(black_box(report), black_box("@xraySegmentId")));
     });
     time("Lambda JSON: @maxMemoryUsed", n, || {
-        black_box(get_field(
-            black_box(lambda_json),
-            black_box("@maxMemoryUsed"),
-        ));
+        black_box(get_field(black_box(lambda_json), black_box("@maxMemoryUsed")));
     });
     time("discover: JSON message (15 fields)", n / 4, || {
         black_box(discover(black_box(json)));

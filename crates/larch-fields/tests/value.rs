@@ -61,16 +61,7 @@ fn system_fields() {
     ] {
         assert!(is_system_field(name), "{name}");
     }
-    for name in [
-        "@type",
-        "@duration",
-        "@@timestamp",
-        "timestamp",
-        "@Timestamp",
-        "@logs",
-        "@entityX",
-        "",
-    ] {
+    for name in ["@type", "@duration", "@@timestamp", "timestamp", "@Timestamp", "@logs", "@entityX", ""] {
         assert!(!is_system_field(name), "{name}");
     }
 }

@@ -25,15 +25,9 @@ pub(crate) fn classify(pattern: &str) -> Result<Classified<'_>, FilterError> {
     let inner = || &trimmed[1..trimmed.len() - 1];
     match trimmed.as_bytes()[0] {
         b'{' if trimmed.len() >= 2 && trimmed.ends_with('}') => Ok(Classified::Json(inner())),
-        b'{' => Err(FilterError::Unterminated {
-            open: '{',
-            close: '}',
-        }),
+        b'{' => Err(FilterError::Unterminated { open: '{', close: '}' }),
         b'[' if trimmed.len() >= 2 && trimmed.ends_with(']') => Ok(Classified::Delimited(inner())),
-        b'[' => Err(FilterError::Unterminated {
-            open: '[',
-            close: ']',
-        }),
+        b'[' => Err(FilterError::Unterminated { open: '[', close: ']' }),
         // A `%` that does not also close the pattern falls through to the term parser, which
         // rejects it as an invalid character (regexes cannot be mixed with terms).
         b'%' if trimmed.len() >= 2 && trimmed.ends_with('%') => Ok(Classified::Regex(inner())),
@@ -50,10 +44,7 @@ mod tests {
         assert_eq!(classify("").unwrap(), Classified::MatchAll);
         assert_eq!(classify(" \t ").unwrap(), Classified::MatchAll);
         assert_eq!(classify(" \"\" ").unwrap(), Classified::MatchAll);
-        assert_eq!(
-            classify(" { $.a = 1 } ").unwrap(),
-            Classified::Json(" $.a = 1 ")
-        );
+        assert_eq!(classify(" { $.a = 1 } ").unwrap(), Classified::Json(" $.a = 1 "));
         assert_eq!(classify("[a, b]").unwrap(), Classified::Delimited("a, b"));
         assert_eq!(classify("%ab%").unwrap(), Classified::Regex("ab"));
         assert_eq!(classify("%").unwrap(), Classified::Terms("%"));

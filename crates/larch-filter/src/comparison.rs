@@ -23,9 +23,7 @@ impl TextPattern {
             return TextPattern::Any;
         }
         match (text.strip_prefix('*'), text.strip_suffix('*')) {
-            (Some(_), Some(_)) if text.len() >= 2 => {
-                TextPattern::Contains(text[1..text.len() - 1].to_string())
-            }
+            (Some(_), Some(_)) if text.len() >= 2 => TextPattern::Contains(text[1..text.len() - 1].to_string()),
             (Some(rest), _) => TextPattern::Suffix(rest.to_string()),
             (None, Some(rest)) => TextPattern::Prefix(rest.to_string()),
             (None, None) => TextPattern::Exact(text.to_string()),
@@ -63,24 +61,17 @@ impl Operand {
     pub(crate) fn from_token(op: Operator, token: &Token<'_>) -> Result<Self, FilterError> {
         let operand = match token {
             Token::Word(word) => match parse_number(word) {
-                Some(value) => Operand::Number {
-                    value,
-                    text: (*word).to_string(),
-                },
+                Some(value) => Operand::Number { value, text: (*word).to_string() },
                 None => Operand::Text(TextPattern::new(word)),
             },
             Token::Quoted(text) => Operand::Text(TextPattern::new(text)),
             Token::Regex(body) => Operand::Regex(AwsRegex::compile(body)?),
             other => {
-                return Err(FilterError::invalid(format!(
-                    "expected a value after the operator, found {other:?}"
-                )));
+                return Err(FilterError::invalid(format!("expected a value after the operator, found {other:?}")));
             }
         };
         if !op.is_equality() && !matches!(operand, Operand::Number { .. }) {
-            return Err(FilterError::invalid(
-                "only = and != can compare strings and regular expressions",
-            ));
+            return Err(FilterError::invalid("only = and != can compare strings and regular expressions"));
         }
         Ok(operand)
     }
@@ -125,10 +116,7 @@ impl Scalar<'_> {
 /// `value OP operand`.
 pub(crate) fn compare(value: Scalar<'_>, op: Operator, operand: &Operand) -> bool {
     match operand {
-        Operand::Number {
-            value: wanted,
-            text,
-        } => match value.as_number() {
+        Operand::Number { value: wanted, text } => match value.as_number() {
             Some(actual) => match op {
                 Operator::Eq => actual == *wanted,
                 Operator::Ne => actual != *wanted,
@@ -145,19 +133,11 @@ pub(crate) fn compare(value: Scalar<'_>, op: Operator, operand: &Operand) -> boo
         },
         Operand::Text(pattern) => value.as_text().is_some_and(|text| {
             let matched = pattern.matches(text);
-            if op == Operator::Ne {
-                !matched
-            } else {
-                matched
-            }
+            if op == Operator::Ne { !matched } else { matched }
         }),
         Operand::Regex(regex) => value.as_text().is_some_and(|text| {
             let matched = regex.is_match(text);
-            if op == Operator::Ne {
-                !matched
-            } else {
-                matched
-            }
+            if op == Operator::Ne { !matched } else { matched }
         }),
     }
 }

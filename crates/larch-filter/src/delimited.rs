@@ -32,11 +32,7 @@ struct FieldSpec {
 impl FieldSpec {
     fn matches(&self, field: &str) -> bool {
         self.any_of.is_empty()
-            || self.any_of.iter().any(|all_of| {
-                all_of
-                    .iter()
-                    .all(|c| compare(Scalar::Text(field), c.op, &c.operand))
-            })
+            || self.any_of.iter().any(|all_of| all_of.iter().all(|c| compare(Scalar::Text(field), c.op, &c.operand)))
     }
 }
 
@@ -74,11 +70,7 @@ impl DelimitedPattern {
                 None => leading.push(spec),
             }
         }
-        Ok(DelimitedPattern {
-            leading,
-            trailing,
-            regex_count,
-        })
+        Ok(DelimitedPattern { leading, trailing, regex_count })
     }
 
     pub(crate) fn regex_count(&self) -> usize {
@@ -130,10 +122,7 @@ impl DelimitedPattern {
             .chain(std::iter::repeat_n(None, covered))
             .chain(trailing.iter().map(Some))
             .collect();
-        let all_hold = fields
-            .iter()
-            .zip(&assignment)
-            .all(|(field, spec)| spec.is_none_or(|s| s.matches(field)));
+        let all_hold = fields.iter().zip(&assignment).all(|(field, spec)| spec.is_none_or(|s| s.matches(field)));
         all_hold.then_some(assignment)
     }
 }
@@ -189,34 +178,24 @@ fn parse_name(word: &str) -> Result<String, FilterError> {
 
 fn parse_spec(raw: &str, regex_count: &mut usize) -> Result<FieldSpec, FilterError> {
     if raw.is_empty() {
-        return Ok(FieldSpec {
-            name: None,
-            any_of: Vec::new(),
-        });
+        return Ok(FieldSpec { name: None, any_of: Vec::new() });
     }
     let tokens = tokenize(raw)?;
     if let [Token::Word(word)] = tokens.as_slice() {
-        return Ok(FieldSpec {
-            name: Some(parse_name(word)?),
-            any_of: Vec::new(),
-        });
+        return Ok(FieldSpec { name: Some(parse_name(word)?), any_of: Vec::new() });
     }
     let mut name: Option<String> = None;
     let mut any_of = vec![Vec::new()];
     let mut rest = tokens.as_slice();
     loop {
         let [Token::Word(field), Token::Op(op), value, tail @ ..] = rest else {
-            return Err(FilterError::invalid(format!(
-                "expected `name OP value` in field spec `{raw}`"
-            )));
+            return Err(FilterError::invalid(format!("expected `name OP value` in field spec `{raw}`")));
         };
         let field = parse_name(field)?;
         match &name {
             // AWS rejects conditions on two different fields inside one spec.
             Some(existing) if *existing != field => {
-                return Err(FilterError::invalid(format!(
-                    "field spec `{raw}` mixes fields {existing} and {field}"
-                )));
+                return Err(FilterError::invalid(format!("field spec `{raw}` mixes fields {existing} and {field}")));
             }
             Some(_) => {}
             None => name = Some(field),
@@ -235,9 +214,7 @@ fn parse_spec(raw: &str, regex_count: &mut usize) -> Result<FieldSpec, FilterErr
                 rest = more;
             }
             _ => {
-                return Err(FilterError::invalid(format!(
-                    "expected && or || in field spec `{raw}`"
-                )));
+                return Err(FilterError::invalid(format!("expected && or || in field spec `{raw}`")));
             }
         }
     }
@@ -261,9 +238,7 @@ pub(crate) fn split_fields(message: &str) -> Vec<&str> {
         match bytes[i] {
             b'"' => {
                 let start = i + 1;
-                let end = message[start..]
-                    .find('"')
-                    .map_or(bytes.len(), |offset| start + offset);
+                let end = message[start..].find('"').map_or(bytes.len(), |offset| start + offset);
                 fields.push(&message[start..end]);
                 i = end + 1;
             }
@@ -308,15 +283,7 @@ mod tests {
         let line = r#"127.0.0.1 - frank [10/Oct/2000:13:25:15 -0700] "GET /apache_pb.gif HTTP/1.0" 200 1534"#;
         assert_eq!(
             split_fields(line),
-            vec![
-                "127.0.0.1",
-                "-",
-                "frank",
-                "10/Oct/2000:13:25:15 -0700",
-                "GET /apache_pb.gif HTTP/1.0",
-                "200",
-                "1534"
-            ]
+            vec!["127.0.0.1", "-", "frank", "10/Oct/2000:13:25:15 -0700", "GET /apache_pb.gif HTTP/1.0", "200", "1534"]
         );
         assert_eq!(split_fields("  a   b  "), vec!["a", "b"]);
         assert_eq!(split_fields("a \"open"), vec!["a", "open"]);

@@ -59,9 +59,7 @@ pub enum FilterError {
 impl FilterError {
     /// Shorthand for [`FilterError::Invalid`].
     pub(crate) fn invalid(reason: impl Into<String>) -> Self {
-        FilterError::Invalid {
-            reason: reason.into(),
-        }
+        FilterError::Invalid { reason: reason.into() }
     }
 
     /// The detail behind a generic "Invalid filter pattern", if any.

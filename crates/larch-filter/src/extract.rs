@@ -52,9 +52,7 @@ impl Extracted {
 
 /// Checks the syntax of a `metricValue` / dimension value: a number, `$.selector` or `$field`.
 pub fn validate_metric_value(reference: &str) -> Result<(), FilterError> {
-    let invalid = || FilterError::InvalidMetricValue {
-        reference: reference.to_string(),
-    };
+    let invalid = || FilterError::InvalidMetricValue { reference: reference.to_string() };
     let trimmed = reference.trim();
     if trimmed.is_empty() || reference.chars().count() > MAX_METRIC_VALUE_LEN {
         return Err(invalid());
@@ -66,12 +64,7 @@ pub fn validate_metric_value(reference: &str) -> Result<(), FilterError> {
         return Selector::parse(trimmed).map(|_| ()).map_err(|_| invalid());
     }
     match trimmed.strip_prefix('$') {
-        Some(name)
-            if !name.is_empty()
-                && name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') =>
-        {
+        Some(name) if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') => {
             Ok(())
         }
         _ => Err(invalid()),
@@ -100,16 +93,7 @@ mod tests {
 
     #[test]
     fn validates_metric_values() {
-        for ok in [
-            "1",
-            "-2.5",
-            "1e3",
-            "$.latency",
-            "$.a[0].b",
-            "$size",
-            "$1",
-            "$status_code",
-        ] {
+        for ok in ["1", "-2.5", "1e3", "$.latency", "$.a[0].b", "$size", "$1", "$status_code"] {
             assert!(validate_metric_value(ok).is_ok(), "{ok}");
         }
         for bad in ["", "abc", "$", "$.", "$a.b", "$ x", &"9".repeat(101)] {

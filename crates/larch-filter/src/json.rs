@@ -48,27 +48,15 @@ impl JsonPattern {
     /// Parses the text between the outer braces.
     pub(crate) fn parse(body: &str) -> Result<Self, FilterError> {
         let tokens = tokenize(body)?;
-        let mut parser = Parser {
-            tokens: &tokens,
-            pos: 0,
-            selectors: Vec::new(),
-            regex_count: 0,
-        };
+        let mut parser = Parser { tokens: &tokens, pos: 0, selectors: Vec::new(), regex_count: 0 };
         if tokens.is_empty() {
             return Err(FilterError::invalid("empty JSON pattern"));
         }
         let root = parser.expr(0)?;
         if parser.pos != tokens.len() {
-            return Err(FilterError::invalid(format!(
-                "unexpected {:?} in JSON pattern",
-                tokens[parser.pos]
-            )));
+            return Err(FilterError::invalid(format!("unexpected {:?} in JSON pattern", tokens[parser.pos])));
         }
-        Ok(JsonPattern {
-            root,
-            selectors: parser.selectors,
-            regex_count: parser.regex_count,
-        })
+        Ok(JsonPattern { root, selectors: parser.selectors, regex_count: parser.regex_count })
     }
 
     pub(crate) fn regex_count(&self) -> usize {
@@ -103,9 +91,7 @@ fn parse_object(message: &str) -> Option<Value> {
     if !message.trim_start().starts_with('{') {
         return None;
     }
-    serde_json::from_str::<Value>(message)
-        .ok()
-        .filter(Value::is_object)
+    serde_json::from_str::<Value>(message).ok().filter(Value::is_object)
 }
 
 /// The text of a scalar JSON value as it is reported in `extractedValues` / metric values.
@@ -134,11 +120,8 @@ fn eval(expr: &Expr, doc: &Value) -> bool {
                     Value::Number(number) => {
                         // The text form is only needed for string/regex operands; skip the
                         // allocation on the hot numeric path.
-                        number_text = if matches!(operand, Operand::Number { .. }) {
-                            String::new()
-                        } else {
-                            number.to_string()
-                        };
+                        number_text =
+                            if matches!(operand, Operand::Number { .. }) { String::new() } else { number.to_string() };
                         Scalar::Number(number.as_f64().unwrap_or(f64::NAN), &number_text)
                     }
                     Value::Bool(flag) => Scalar::Bool(*flag),
@@ -175,11 +158,7 @@ impl Parser<'_, '_> {
             self.pos += 1;
             parts.push(self.and(depth)?);
         }
-        Ok(if parts.len() == 1 {
-            parts.remove(0)
-        } else {
-            Expr::Or(parts)
-        })
+        Ok(if parts.len() == 1 { parts.remove(0) } else { Expr::Or(parts) })
     }
 
     fn and(&mut self, depth: usize) -> Result<Expr, FilterError> {
@@ -188,11 +167,7 @@ impl Parser<'_, '_> {
             self.pos += 1;
             parts.push(self.factor(depth)?);
         }
-        Ok(if parts.len() == 1 {
-            parts.remove(0)
-        } else {
-            Expr::And(parts)
-        })
+        Ok(if parts.len() == 1 { parts.remove(0) } else { Expr::And(parts) })
     }
 
     fn factor(&mut self, depth: usize) -> Result<Expr, FilterError> {
@@ -210,25 +185,19 @@ impl Parser<'_, '_> {
             Some(Token::Selector(text)) => {
                 let selector = Selector::parse(text)?;
                 let test = self.test()?;
-                if !selector.has_wildcard()
-                    && !self.selectors.iter().any(|s| s.text() == selector.text())
-                {
+                if !selector.has_wildcard() && !self.selectors.iter().any(|s| s.text() == selector.text()) {
                     self.selectors.push(selector.clone());
                 }
                 Ok(Expr::Condition { selector, test })
             }
-            other => Err(FilterError::invalid(format!(
-                "expected a $selector or (, found {other:?}"
-            ))),
+            other => Err(FilterError::invalid(format!("expected a $selector or (, found {other:?}"))),
         }
     }
 
     fn test(&mut self) -> Result<Test, FilterError> {
         match self.next() {
             Some(Token::Op(op)) => {
-                let value = self
-                    .next()
-                    .ok_or_else(|| FilterError::invalid("missing value after operator"))?;
+                let value = self.next().ok_or_else(|| FilterError::invalid("missing value after operator"))?;
                 let operand = Operand::from_token(op, &value)?;
                 if operand.is_regex() {
                     self.regex_count += 1;
@@ -239,9 +208,7 @@ impl Parser<'_, '_> {
                 Some(Token::Word(w)) if w.eq_ignore_ascii_case("NULL") => Ok(Test::IsNull),
                 Some(Token::Word(w)) if w.eq_ignore_ascii_case("TRUE") => Ok(Test::IsBool(true)),
                 Some(Token::Word(w)) if w.eq_ignore_ascii_case("FALSE") => Ok(Test::IsBool(false)),
-                _ => Err(FilterError::invalid(
-                    "IS must be followed by NULL, TRUE or FALSE",
-                )),
+                _ => Err(FilterError::invalid("IS must be followed by NULL, TRUE or FALSE")),
             },
             Some(Token::Word(word)) if word.eq_ignore_ascii_case("NOT") => match self.next() {
                 Some(Token::Word(w)) if w.eq_ignore_ascii_case("EXISTS") => Ok(Test::NotExists),

@@ -21,16 +21,9 @@ pub(crate) fn is_value_char(c: char) -> bool {
 /// offending characters, e.g. `Invalid character(s) in term ':'` for `Status:`).
 pub(crate) fn first_invalid_run(text: &str, allowed: impl Fn(char) -> bool) -> Option<String> {
     let start = text.find(|c: char| !allowed(c))?;
-    let run: String = text[start..]
-        .chars()
-        .take_while(|&c| !allowed(c) && !c.is_whitespace())
-        .collect();
+    let run: String = text[start..].chars().take_while(|&c| !allowed(c) && !c.is_whitespace()).collect();
     // A whitespace character itself is never reported alone; fall back to the char found.
-    if run.is_empty() {
-        text[start..].chars().next().map(String::from)
-    } else {
-        Some(run)
-    }
+    if run.is_empty() { text[start..].chars().next().map(String::from) } else { Some(run) }
 }
 
 /// Parses AWS's numeric literal grammar: optional sign, digits with an optional fraction (or a
@@ -204,9 +197,7 @@ pub(crate) fn tokenize(src: &str) -> Result<Vec<Token<'_>>, FilterError> {
                 // `$."key"` is not selector syntax; AWS rejects it quoting `$."` — fail here,
                 // before the stray quote is taken for the start of a string.
                 if text.ends_with(['"', '\'']) && !text.contains('[') {
-                    return Err(FilterError::InvalidCharacters {
-                        term: text.to_string(),
-                    });
+                    return Err(FilterError::InvalidCharacters { term: text.to_string() });
                 }
                 tokens.push(Token::Selector(text));
                 pos += len;
@@ -261,14 +252,10 @@ mod tests {
 
     #[test]
     fn numbers_follow_the_aws_grammar() {
-        for ok in [
-            "1", "+1000", "-5", "55.5", ".5", "5.", "10e3", "10e-3", "1E+2",
-        ] {
+        for ok in ["1", "+1000", "-5", "55.5", ".5", "5.", "10e3", "10e-3", "1E+2"] {
             assert!(parse_number(ok).is_some(), "{ok}");
         }
-        for bad in [
-            "", "+", "e3", "1e", "nan", "inf", "1.2.3", "4*", "0x10", " 1",
-        ] {
+        for bad in ["", "+", "e3", "1e", "nan", "inf", "1.2.3", "4*", "0x10", " 1"] {
             assert!(parse_number(bad).is_none(), "{bad}");
         }
     }
@@ -306,9 +293,6 @@ mod tests {
 
     #[test]
     fn reports_the_offending_characters() {
-        assert_eq!(
-            tokenize("$.a = b@c").unwrap_err(),
-            FilterError::InvalidCharacters { term: "@".into() }
-        );
+        assert_eq!(tokenize("$.a = b@c").unwrap_err(), FilterError::InvalidCharacters { term: "@".into() });
     }
 }

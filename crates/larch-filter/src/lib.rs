@@ -167,9 +167,7 @@ impl FilterPattern {
     /// Parses and validates; empty / whitespace-only / `""` = match all.
     pub fn parse(pattern: &str) -> Result<FilterPattern, FilterError> {
         if pattern.chars().count() > MAX_PATTERN_CHARS {
-            return Err(FilterError::TooLong {
-                pattern: pattern.to_string(),
-            });
+            return Err(FilterError::TooLong { pattern: pattern.to_string() });
         }
         let matcher = match classify(pattern)? {
             Classified::MatchAll => Matcher::All,
@@ -178,10 +176,7 @@ impl FilterPattern {
             Classified::Json(body) => Matcher::Json(JsonPattern::parse(body)?),
             Classified::Delimited(body) => Matcher::Delimited(DelimitedPattern::parse(body)?),
         };
-        let parsed = FilterPattern {
-            source: pattern.to_string(),
-            matcher,
-        };
+        let parsed = FilterPattern { source: pattern.to_string(), matcher };
         let count = parsed.regex_count();
         if count > MAX_REGEXES_PER_PATTERN {
             return Err(FilterError::TooManyRegexes { count });
@@ -204,15 +199,11 @@ impl FilterPattern {
     /// message does not match. See [`Extracted::values`] for the keys.
     pub fn evaluate(&self, message: &str) -> Option<Extracted> {
         match &self.matcher {
-            Matcher::Json(json) => json
-                .evaluate(message)
-                .map(|(document, values)| Extracted::new(values, Some(document))),
-            Matcher::Delimited(delimited) => delimited
-                .evaluate(message)
-                .map(|values| Extracted::new(values, None)),
-            _ => self
-                .matches(message)
-                .then(|| Extracted::new(BTreeMap::new(), None)),
+            Matcher::Json(json) => {
+                json.evaluate(message).map(|(document, values)| Extracted::new(values, Some(document)))
+            }
+            Matcher::Delimited(delimited) => delimited.evaluate(message).map(|values| Extracted::new(values, None)),
+            _ => self.matches(message).then(|| Extracted::new(BTreeMap::new(), None)),
         }
     }
 

@@ -28,9 +28,7 @@ pub(crate) struct Selector {
 
 impl Selector {
     pub(crate) fn parse(text: &str) -> Result<Self, FilterError> {
-        let invalid = |upto: usize| FilterError::InvalidCharacters {
-            term: take_through_char(text, upto),
-        };
+        let invalid = |upto: usize| FilterError::InvalidCharacters { term: take_through_char(text, upto) };
         let mut segments = Vec::new();
         let bytes = text.as_bytes();
         if bytes.first() != Some(&b'$') {
@@ -48,9 +46,7 @@ impl Selector {
                         }
                         Some(b'[') => {} // `.['quoted']` — handled by the bracket arm
                         _ => {
-                            let len = text[pos..]
-                                .find(|c: char| !is_key_char(c))
-                                .unwrap_or(text.len() - pos);
+                            let len = text[pos..].find(|c: char| !is_key_char(c)).unwrap_or(text.len() - pos);
                             if len == 0 {
                                 return Err(invalid(pos));
                             }
@@ -71,19 +67,11 @@ impl Selector {
                 _ => return Err(invalid(pos)),
             }
         }
-        let wildcards = segments
-            .iter()
-            .filter(|s| matches!(s, Segment::AnyChild | Segment::AnyElement))
-            .count();
+        let wildcards = segments.iter().filter(|s| matches!(s, Segment::AnyChild | Segment::AnyElement)).count();
         if wildcards > MAX_WILDCARDS_PER_SELECTOR {
-            return Err(FilterError::invalid(format!(
-                "selector {text} uses more than one wildcard"
-            )));
+            return Err(FilterError::invalid(format!("selector {text} uses more than one wildcard")));
         }
-        Ok(Selector {
-            text: text.to_string(),
-            segments,
-        })
+        Ok(Selector { text: text.to_string(), segments })
     }
 
     pub(crate) fn text(&self) -> &str {
@@ -91,9 +79,7 @@ impl Selector {
     }
 
     pub(crate) fn has_wildcard(&self) -> bool {
-        self.segments
-            .iter()
-            .any(|s| matches!(s, Segment::AnyChild | Segment::AnyElement))
+        self.segments.iter().any(|s| matches!(s, Segment::AnyChild | Segment::AnyElement))
     }
 
     /// Calls `test` on every value the selector reaches in `root` until it returns true.
@@ -113,15 +99,9 @@ fn visit(value: &Value, segments: &[Segment], test: &mut dyn FnMut(&Value) -> bo
         return test(value);
     };
     match (segment, value) {
-        (Segment::Key(key), Value::Object(map)) => {
-            map.get(key).is_some_and(|child| visit(child, rest, test))
-        }
-        (Segment::Index(index), Value::Array(items)) => items
-            .get(*index)
-            .is_some_and(|child| visit(child, rest, test)),
-        (Segment::AnyChild, Value::Object(map)) => {
-            map.values().any(|child| visit(child, rest, test))
-        }
+        (Segment::Key(key), Value::Object(map)) => map.get(key).is_some_and(|child| visit(child, rest, test)),
+        (Segment::Index(index), Value::Array(items)) => items.get(*index).is_some_and(|child| visit(child, rest, test)),
+        (Segment::AnyChild, Value::Object(map)) => map.values().any(|child| visit(child, rest, test)),
         (Segment::AnyChild | Segment::AnyElement, Value::Array(items)) => {
             items.iter().any(|child| visit(child, rest, test))
         }
@@ -137,9 +117,7 @@ fn first<'v>(value: &'v Value, segments: &[Segment]) -> Option<&'v Value> {
         (Segment::Key(key), Value::Object(map)) => first(map.get(key)?, rest),
         (Segment::Index(index), Value::Array(items)) => first(items.get(*index)?, rest),
         (Segment::AnyChild, Value::Object(map)) => map.values().find_map(|c| first(c, rest)),
-        (Segment::AnyChild | Segment::AnyElement, Value::Array(items)) => {
-            items.iter().find_map(|c| first(c, rest))
-        }
+        (Segment::AnyChild | Segment::AnyElement, Value::Array(items)) => items.iter().find_map(|c| first(c, rest)),
         _ => None,
     }
 }
@@ -167,10 +145,7 @@ fn bracket_segment(inner: &str) -> Option<Segment> {
 
 /// `text` up to and including the character at byte `upto` (what AWS quotes in its error).
 fn take_through_char(text: &str, upto: usize) -> String {
-    let end = text[upto.min(text.len())..]
-        .chars()
-        .next()
-        .map_or(text.len(), |c| upto + c.len_utf8());
+    let end = text[upto.min(text.len())..].chars().next().map_or(text.len(), |c| upto + c.len_utf8());
     text[..end].to_string()
 }
 
@@ -202,12 +177,7 @@ mod tests {
 
     #[test]
     fn rejects_bad_selectors_with_aws_style_terms() {
-        assert_eq!(
-            Selector::parse("$.\"").unwrap_err(),
-            FilterError::InvalidCharacters {
-                term: "$.\"".into()
-            }
-        );
+        assert_eq!(Selector::parse("$.\"").unwrap_err(), FilterError::InvalidCharacters { term: "$.\"".into() });
         assert!(Selector::parse("$.a[*].b[*]").is_err());
         assert!(Selector::parse("$.a[x]").is_err());
         assert!(Selector::parse("$.").is_err());

@@ -21,13 +21,8 @@ impl TermGroup {
     }
 
     fn matches(&self, message: &str) -> bool {
-        self.required
-            .iter()
-            .all(|term| message.contains(term.as_str()))
-            && !self
-                .excluded
-                .iter()
-                .any(|term| message.contains(term.as_str()))
+        self.required.iter().all(|term| message.contains(term.as_str()))
+            && !self.excluded.iter().any(|term| message.contains(term.as_str()))
     }
 }
 
@@ -75,9 +70,7 @@ impl TermPattern {
 }
 
 fn skip_whitespace(text: &str, pos: usize) -> usize {
-    text[pos..]
-        .find(|c: char| !c.is_whitespace())
-        .map_or(text.len(), |offset| pos + offset)
+    text[pos..].find(|c: char| !c.is_whitespace()).map_or(text.len(), |offset| pos + offset)
 }
 
 /// Reads one quoted or unquoted term at `pos`.
@@ -91,9 +84,7 @@ fn read_term(pattern: &str, pos: usize) -> Result<(String, usize), FilterError> 
     }
     // An unquoted term runs to the next blank or quote; AWS only accepts letters, digits
     // and `_` in it.
-    let len = rest
-        .find(|c: char| c.is_whitespace() || c == '"')
-        .unwrap_or(rest.len());
+    let len = rest.find(|c: char| c.is_whitespace() || c == '"').unwrap_or(rest.len());
     let word = &rest[..len];
     if let Some(term) = first_invalid_run(word, is_term_char) {
         return Err(FilterError::InvalidCharacters { term });
@@ -111,11 +102,7 @@ mod tests {
             .groups
             .iter()
             .map(|g| {
-                let leak = |v: &Vec<String>| {
-                    v.iter()
-                        .map(|s| &*Box::leak(s.clone().into_boxed_str()))
-                        .collect()
-                };
+                let leak = |v: &Vec<String>| v.iter().map(|s| &*Box::leak(s.clone().into_boxed_str())).collect();
                 (leak(&g.required), leak(&g.excluded))
             })
             .collect()
@@ -125,23 +112,10 @@ mod tests {
     fn groups_open_at_question_marks() {
         assert_eq!(
             groups(r#"?"ERROR" "MainThread" ?"WARN" "Deadlock""#),
-            vec![
-                (vec!["ERROR", "MainThread"], vec![]),
-                (vec!["WARN", "Deadlock"], vec![])
-            ]
+            vec![(vec!["ERROR", "MainThread"], vec![]), (vec!["WARN", "Deadlock"], vec![])]
         );
-        assert_eq!(
-            groups("a ?b ?c"),
-            vec![
-                (vec!["a"], vec![]),
-                (vec!["b"], vec![]),
-                (vec!["c"], vec![])
-            ]
-        );
-        assert_eq!(
-            groups(r#""ERROR" - "Exiting""#),
-            vec![(vec!["ERROR"], vec!["Exiting"])]
-        );
+        assert_eq!(groups("a ?b ?c"), vec![(vec!["a"], vec![]), (vec!["b"], vec![]), (vec!["c"], vec![])]);
+        assert_eq!(groups(r#""ERROR" - "Exiting""#), vec![(vec!["ERROR"], vec!["Exiting"])]);
     }
 
     #[test]

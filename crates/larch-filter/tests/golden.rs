@@ -28,23 +28,14 @@ fn golden_patterns() {
             let pattern = pattern.strip_prefix(' ').unwrap_or(pattern).to_string();
             let parsed = FilterPattern::parse(&pattern)
                 .unwrap_or_else(|e| panic!("line {line_no}: {pattern:?} failed to parse: {e}"));
-            current = Some(Case {
-                line: line_no,
-                pattern,
-                parsed,
-            });
+            current = Some(Case { line: line_no, pattern, parsed });
             last_extracted = None;
             continue;
         }
-        let case = current
-            .as_ref()
-            .unwrap_or_else(|| panic!("line {line_no}: directive before any '=='"));
+        let case = current.as_ref().unwrap_or_else(|| panic!("line {line_no}: directive before any '=='"));
         let (directive, rest) = line.split_at(1);
         let rest = rest.strip_prefix(' ').unwrap_or(rest);
-        let context = format!(
-            "line {line_no} (case at line {}): pattern {:?}",
-            case.line, case.pattern
-        );
+        let context = format!("line {line_no} (case at line {}): pattern {:?}", case.line, case.pattern);
         checks += 1;
         match directive {
             "k" => {
@@ -60,9 +51,7 @@ fn golden_patterns() {
                     failures.push(format!("{context}: matches({rest:?}) != {expected}"));
                 }
                 if case.parsed.evaluate(rest).is_some() != expected {
-                    failures.push(format!(
-                        "{context}: evaluate({rest:?}) disagrees with matches"
-                    ));
+                    failures.push(format!("{context}: evaluate({rest:?}) disagrees with matches"));
                 }
             }
             "=" => {
@@ -72,10 +61,8 @@ fn golden_patterns() {
                 match case.parsed.evaluate(message) {
                     Some(extracted) => {
                         if extracted.values != expected {
-                            failures.push(format!(
-                                "{context}: extracted {:?}, expected {expected:?}",
-                                extracted.values
-                            ));
+                            failures
+                                .push(format!("{context}: extracted {:?}, expected {expected:?}", extracted.values));
                         }
                         last_extracted = Some(extracted);
                     }
@@ -84,25 +71,17 @@ fn golden_patterns() {
             }
             "~" => {
                 let (reference, value) = rest.split_once(" => ").expect("'~' needs ' => '");
-                let extracted = last_extracted
-                    .as_ref()
-                    .unwrap_or_else(|| panic!("{context}: '~' without a preceding '='"));
+                let extracted =
+                    last_extracted.as_ref().unwrap_or_else(|| panic!("{context}: '~' without a preceding '='"));
                 let expected = (value != "NONE").then(|| value.to_string());
                 let actual = extracted.resolve(reference);
                 if actual != expected {
-                    failures.push(format!(
-                        "{context}: resolve({reference:?}) = {actual:?}, expected {expected:?}"
-                    ));
+                    failures.push(format!("{context}: resolve({reference:?}) = {actual:?}, expected {expected:?}"));
                 }
             }
             other => panic!("line {line_no}: unknown directive {other:?}"),
         }
     }
     assert!(checks > 200, "golden file looks truncated: {checks} checks");
-    assert!(
-        failures.is_empty(),
-        "{} golden failures:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} golden failures:\n{}", failures.len(), failures.join("\n"));
 }

@@ -6,10 +6,7 @@ use larch_filter::{FilterError, FilterPattern, validate_metric_value};
 const INVALID: &[(&str, &str)] = &[
     // Terms: anything but letters, digits and `_` must be quoted (AWS wording and quoting).
     ("Status: timeout", "Invalid character(s) in term ':'"),
-    (
-        "PlayerSpawnedInWorld (reason: JoinMultiplayer",
-        "Invalid character(s) in term '('",
-    ),
+    ("PlayerSpawnedInWorld (reason: JoinMultiplayer", "Invalid character(s) in term '('"),
     ("ORDER-ITEM-1", "Invalid character(s) in term '-'"),
     ("level\\\":\\\"error", "Invalid character(s) in term '\\'"),
     ("`ERROR`", "Invalid character(s) in term '`'"),
@@ -20,22 +17,10 @@ const INVALID: &[(&str, &str)] = &[
     ("ERROR -", "Invalid filter pattern"),
     ("\"unterminated", "Invalid filter pattern"),
     // JSON
-    (
-        "{ $.a = 1",
-        "If a filter pattern starts with '{' it must end with '}'",
-    ),
-    (
-        "{",
-        "If a filter pattern starts with '{' it must end with '}'",
-    ),
-    (
-        "{ $.\"sc-status\" = 5* }",
-        "Invalid character(s) in term '$.\"'",
-    ),
-    (
-        "{ $.message = \"error-response\", $.path = \"/authenticate\" }",
-        "Invalid character(s) in term ','",
-    ),
+    ("{ $.a = 1", "If a filter pattern starts with '{' it must end with '}'"),
+    ("{", "If a filter pattern starts with '{' it must end with '}'"),
+    ("{ $.\"sc-status\" = 5* }", "Invalid character(s) in term '$.\"'"),
+    ("{ $.message = \"error-response\", $.path = \"/authenticate\" }", "Invalid character(s) in term ','"),
     ("{ $.a = b@c }", "Invalid character(s) in term '@'"),
     ("{}", "Invalid filter pattern"),
     ("{ $.a }", "Invalid filter pattern"),
@@ -57,16 +42,10 @@ const INVALID: &[(&str, &str)] = &[
     ("{ $.a = \"open }", "Invalid filter pattern"),
     ("{ $.a = %open }", "Invalid filter pattern"),
     // Space-delimited
-    (
-        "[a, b",
-        "If a filter pattern starts with '[' it must end with ']'",
-    ),
+    ("[a, b", "If a filter pattern starts with '[' it must end with ']'"),
     ("[]", "Invalid filter pattern"),
     ("[a, ..., b, ...]", "Invalid filter pattern"),
-    (
-        "[ip, user, username, timestamp, request, status_code = 4* && bytes > 1000]",
-        "Invalid filter pattern",
-    ),
+    ("[ip, user, username, timestamp, request, status_code = 4* && bytes > 1000]", "Invalid filter pattern"),
     ("[a b]", "Invalid filter pattern"),
     ("[a =]", "Invalid filter pattern"),
     ("[a > x]", "Invalid filter pattern"),
@@ -99,9 +78,9 @@ fn invalid_patterns_have_aws_messages() {
     for (pattern, expected) in INVALID {
         match FilterPattern::parse(pattern) {
             Ok(parsed) => failures.push(format!("{pattern:?} parsed as {:?}", parsed.kind())),
-            Err(error) if error.to_string() != *expected => failures.push(format!(
-                "{pattern:?}: got {error:?} = {error}, expected {expected}"
-            )),
+            Err(error) if error.to_string() != *expected => {
+                failures.push(format!("{pattern:?}: got {error:?} = {error}, expected {expected}"))
+            }
             Err(_) => {}
         }
     }
@@ -139,15 +118,9 @@ fn generic_errors_keep_their_reason_and_metric_wording() {
     let error = FilterPattern::parse("{ $.a IS NOT NULL }").unwrap_err();
     assert_eq!(error.to_string(), "Invalid filter pattern");
     assert!(error.reason().is_some_and(|r| r.contains("NULL")));
-    assert_eq!(
-        error.metric_filter_message(),
-        "Invalid metric filter pattern"
-    );
+    assert_eq!(error.metric_filter_message(), "Invalid metric filter pattern");
     let chars = FilterPattern::parse("a:b").unwrap_err();
-    assert_eq!(
-        chars.metric_filter_message(),
-        "Invalid character(s) in term ':'"
-    );
+    assert_eq!(chars.metric_filter_message(), "Invalid character(s) in term ':'");
 }
 
 #[test]
@@ -155,24 +128,13 @@ fn metric_value_references() {
     assert!(validate_metric_value("1").is_ok());
     assert!(validate_metric_value("$.latency").is_ok());
     assert!(validate_metric_value("$bytes").is_ok());
-    assert_eq!(
-        validate_metric_value("latency").unwrap_err().to_string(),
-        "Invalid metric value: 'latency'"
-    );
+    assert_eq!(validate_metric_value("latency").unwrap_err().to_string(), "Invalid metric value: 'latency'");
 }
 
 #[test]
 fn dimensions_need_structured_patterns() {
-    assert!(
-        FilterPattern::parse("{ $.a = 1 }")
-            .unwrap()
-            .supports_dimensions()
-    );
-    assert!(
-        FilterPattern::parse("[a, b]")
-            .unwrap()
-            .supports_dimensions()
-    );
+    assert!(FilterPattern::parse("{ $.a = 1 }").unwrap().supports_dimensions());
+    assert!(FilterPattern::parse("[a, b]").unwrap().supports_dimensions());
     assert!(!FilterPattern::parse("ERROR").unwrap().supports_dimensions());
     assert!(!FilterPattern::parse("").unwrap().supports_dimensions());
     assert_eq!(FilterPattern::parse(" x ").unwrap().as_str(), " x ");

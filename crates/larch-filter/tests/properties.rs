@@ -90,10 +90,7 @@ proptest! {
 
 /// A term of the generated patterns: (text, quoted?).
 fn term() -> impl Strategy<Value = (String, bool)> {
-    prop_oneof![
-        "[a-d_0-9]{1,3}".prop_map(|t| (t, false)),
-        "[a-d :.\"\\\\-]{0,4}".prop_map(|t| (t, true)),
-    ]
+    prop_oneof!["[a-d_0-9]{1,3}".prop_map(|t| (t, false)), "[a-d :.\"\\\\-]{0,4}".prop_map(|t| (t, true)),]
 }
 
 #[derive(Debug, Clone)]
@@ -113,12 +110,7 @@ fn render(terms: &[GeneratedTerm]) -> String {
             } else {
                 t.text.clone()
             };
-            format!(
-                "{}{}{}",
-                if t.opens_group { "?" } else { "" },
-                if t.excluded { "-" } else { "" },
-                body
-            )
+            format!("{}{}{}", if t.opens_group { "?" } else { "" }, if t.excluded { "-" } else { "" }, body)
         })
         .collect::<Vec<_>>()
         .join(" ")
@@ -137,11 +129,7 @@ fn naive_matches(terms: &[GeneratedTerm], message: &str) -> bool {
     if groups.is_empty() {
         return true;
     }
-    groups.iter().any(|group| {
-        group
-            .iter()
-            .all(|t| message.contains(t.text.as_str()) != t.excluded)
-    })
+    groups.iter().any(|group| group.iter().all(|t| message.contains(t.text.as_str()) != t.excluded))
 }
 
 proptest! {

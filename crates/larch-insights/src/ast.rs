@@ -74,11 +74,7 @@ impl FieldRef {
     /// A field with a single-segment name (used for implicit fields such as
     /// the default `@message` of `parse`).
     pub fn simple(name: &str, span: Span) -> Self {
-        FieldRef {
-            name: name.to_string(),
-            segments: vec![name.to_string()],
-            span,
-        }
+        FieldRef { name: name.to_string(), segments: vec![name.to_string()], span }
     }
 }
 

@@ -168,11 +168,7 @@ impl Duration {
 
     /// Bucket period for `bin()` with the cap applied.
     pub fn bin_period(&self) -> Option<Period> {
-        Duration {
-            amount: self.bin_amount(),
-            unit: self.unit,
-        }
-        .period()
+        Duration { amount: self.bin_amount(), unit: self.unit }.period()
     }
 }
 
@@ -198,22 +194,13 @@ mod tests {
 
     #[test]
     fn bin_cap() {
-        let d = Duration {
-            amount: 300,
-            unit: DurationUnit::Second,
-        };
+        let d = Duration { amount: 300, unit: DurationUnit::Second };
         assert_eq!(d.millis(), Some(300_000));
         assert_eq!(d.bin_millis(), Some(60_000));
-        let d = Duration {
-            amount: 2,
-            unit: DurationUnit::Quarter,
-        };
+        let d = Duration { amount: 2, unit: DurationUnit::Quarter };
         assert_eq!(d.millis(), None);
         assert_eq!(d.period(), Some(Period::Months(6)));
-        let d = Duration {
-            amount: 48,
-            unit: DurationUnit::Hour,
-        };
+        let d = Duration { amount: 48, unit: DurationUnit::Hour };
         assert_eq!(d.bin_millis(), Some(24 * 3_600_000));
     }
 }

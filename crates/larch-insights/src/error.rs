@@ -25,11 +25,7 @@ impl ParseError {
     /// character offsets.
     pub fn at(query: &str, span: Span, message: impl Into<String>) -> Self {
         let (start, end) = span.char_range(query);
-        ParseError {
-            start,
-            end,
-            message: message.into(),
-        }
+        ParseError { start, end, message: message.into() }
     }
 }
 

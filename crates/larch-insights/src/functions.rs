@@ -188,30 +188,16 @@ pub static FUNCTIONS: &[FunctionSpec] = &[
     f!("sortsLast", Aggregate, Aggregation, 1, Some(1)),
     // [U] rate(f) or rate(f, interval).
     f!("rate", Aggregate, Aggregation, 1, Some(2)),
-    f!(
-        "count_over_time",
-        ["countOverTime"],
-        Aggregate,
-        Aggregation,
-        1,
-        Some(1)
-    ),
-    f!(
-        "sum_over_time",
-        ["sumOverTime"],
-        Aggregate,
-        Aggregation,
-        1,
-        Some(1)
-    ),
+    f!("count_over_time", ["countOverTime"], Aggregate, Aggregation, 1, Some(1)),
+    f!("sum_over_time", ["sumOverTime"], Aggregate, Aggregation, 1, Some(1)),
     f!("histogram", Aggregate, Aggregation, 1, Some(2)),
 ];
 
 /// Finds a function by name or alias (ASCII case-insensitive).
 pub fn lookup_function(name: &str) -> Option<&'static FunctionSpec> {
-    FUNCTIONS.iter().find(|f| {
-        f.name.eq_ignore_ascii_case(name) || f.aliases.iter().any(|a| a.eq_ignore_ascii_case(name))
-    })
+    FUNCTIONS
+        .iter()
+        .find(|f| f.name.eq_ignore_ascii_case(name) || f.aliases.iter().any(|a| a.eq_ignore_ascii_case(name)))
 }
 
 #[cfg(test)]

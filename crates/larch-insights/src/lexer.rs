@@ -77,18 +77,10 @@ impl<'a> Lexer<'a> {
         let start = self.skip_trivia(pos);
         let Some(c) = self.char_at(start) else {
             let end = self.src.len();
-            return Ok(Token {
-                kind: TokenKind::Eof,
-                span: Span::new(end, end),
-            });
+            return Ok(Token { kind: TokenKind::Eof, span: Span::new(end, end) });
         };
         let next = self.char_at(start + c.len_utf8());
-        let simple = |kind: TokenKind, len: usize| {
-            Ok(Token {
-                kind,
-                span: Span::new(start, start + len),
-            })
-        };
+        let simple = |kind: TokenKind, len: usize| Ok(Token { kind, span: Span::new(start, start + len) });
         match c {
             '|' => simple(TokenKind::Pipe, 1),
             ',' => simple(TokenKind::Comma, 1),
@@ -112,10 +104,7 @@ impl<'a> Lexer<'a> {
                 _ => Err(self.err(
                     start,
                     start + 1,
-                    format!(
-                        "Unexpected symbol '!' at position {}; use '!=' or 'not'",
-                        self.char_pos(start)
-                    ),
+                    format!("Unexpected symbol '!' at position {}; use '!=' or 'not'", self.char_pos(start)),
                 )),
             },
             '<' => match next {
@@ -137,10 +126,7 @@ impl<'a> Lexer<'a> {
             other => Err(self.err(
                 start,
                 start + other.len_utf8(),
-                format!(
-                    "Unexpected symbol '{other}' at position {}",
-                    self.char_pos(start)
-                ),
+                format!("Unexpected symbol '{other}' at position {}", self.char_pos(start)),
             )),
         }
     }
@@ -154,10 +140,7 @@ impl<'a> Lexer<'a> {
         let mut chars = self.src[start + 1..].char_indices();
         while let Some((i, c)) = chars.next() {
             if c == quote {
-                return Ok(Token {
-                    kind: TokenKind::Str(out),
-                    span: Span::new(start, start + 1 + i + 1),
-                });
+                return Ok(Token { kind: TokenKind::Str(out), span: Span::new(start, start + 1 + i + 1) });
             }
             if c == '\\' {
                 match chars.next() {
@@ -194,10 +177,7 @@ impl<'a> Lexer<'a> {
         while let Some((i, c)) = chars.next() {
             match c {
                 '/' => {
-                    return Ok(Token {
-                        kind: TokenKind::Regex(out),
-                        span: Span::new(start, start + 1 + i + 1),
-                    });
+                    return Ok(Token { kind: TokenKind::Regex(out), span: Span::new(start, start + 1 + i + 1) });
                 }
                 '\\' => match chars.next() {
                     Some((_, '/')) => out.push('/'),
@@ -213,10 +193,7 @@ impl<'a> Lexer<'a> {
         Err(self.err(
             start,
             self.src.len(),
-            format!(
-                "Unterminated regular expression starting at position {}; missing closing /",
-                self.char_pos(start)
-            ),
+            format!("Unterminated regular expression starting at position {}; missing closing /", self.char_pos(start)),
         ))
     }
 
@@ -261,20 +238,13 @@ impl<'a> Lexer<'a> {
             pos = end;
             // Continue with `.segment` when the dot is directly followed by
             // an identifier character or a backtick.
-            if self.char_at(pos) == Some('.')
-                && self
-                    .char_at(pos + 1)
-                    .is_some_and(|c| is_ident_char(c) || c == '`')
-            {
+            if self.char_at(pos) == Some('.') && self.char_at(pos + 1).is_some_and(|c| is_ident_char(c) || c == '`') {
                 pos += 1;
             } else {
                 break;
             }
         }
-        Ok(Token {
-            kind: TokenKind::Ident { segments, quoted },
-            span: Span::new(start, pos),
-        })
+        Ok(Token { kind: TokenKind::Ident { segments, quoted }, span: Span::new(start, pos) })
     }
 
     fn lex_number(&self, start: usize) -> Result<Token> {
@@ -287,11 +257,7 @@ impl<'a> Lexer<'a> {
         };
         let mut end = digits(start);
         let mut is_int = true;
-        if end < bytes.len()
-            && bytes[end] == b'.'
-            && end + 1 < bytes.len()
-            && bytes[end + 1].is_ascii_digit()
-        {
+        if end < bytes.len() && bytes[end] == b'.' && end + 1 < bytes.len() && bytes[end + 1].is_ascii_digit() {
             end = digits(end + 1);
             is_int = false;
         }
@@ -327,18 +293,11 @@ impl<'a> Lexer<'a> {
                     return Err(self.err(
                         start,
                         wend,
-                        format!(
-                            "Invalid time period '{}': the amount must be an integer",
-                            &self.src[start..wend]
-                        ),
+                        format!("Invalid time period '{}': the amount must be an integer", &self.src[start..wend]),
                     ));
                 }
                 let amount: u64 = text.parse().map_err(|_| {
-                    self.err(
-                        start,
-                        wend,
-                        format!("Time period '{}' is too large", &self.src[start..wend]),
-                    )
+                    self.err(start, wend, format!("Time period '{}' is too large", &self.src[start..wend]))
                 })?;
                 return Ok(Token {
                     kind: TokenKind::Duration(Duration { amount, unit }),
@@ -351,11 +310,7 @@ impl<'a> Lexer<'a> {
             return Err(self.err(
                 start,
                 wend,
-                format!(
-                    "Invalid number '{}' at position {}",
-                    &self.src[start..wend],
-                    self.char_pos(start)
-                ),
+                format!("Invalid number '{}' at position {}", &self.src[start..wend], self.char_pos(start)),
             ));
         }
         let number = if is_int {
@@ -366,10 +321,7 @@ impl<'a> Lexer<'a> {
         } else {
             Number::Float(text.parse::<f64>().unwrap_or(f64::NAN))
         };
-        Ok(Token {
-            kind: TokenKind::Number(number),
-            span: Span::new(start, end),
-        })
+        Ok(Token { kind: TokenKind::Number(number), span: Span::new(start, end) })
     }
 }
 
@@ -397,18 +349,9 @@ mod tests {
         let k = kinds("a.b.0.c `x-y` m.`k-d`.z @@x # comment", false);
         assert_eq!(
             k[0],
-            TokenKind::Ident {
-                segments: vec!["a".into(), "b".into(), "0".into(), "c".into()],
-                quoted: false
-            }
+            TokenKind::Ident { segments: vec!["a".into(), "b".into(), "0".into(), "c".into()], quoted: false }
         );
-        assert_eq!(
-            k[2],
-            TokenKind::Ident {
-                segments: vec!["m".into(), "k-d".into(), "z".into()],
-                quoted: true
-            }
-        );
+        assert_eq!(k[2], TokenKind::Ident { segments: vec!["m".into(), "k-d".into(), "z".into()], quoted: true });
         assert_eq!(k.len(), 4);
     }
 
@@ -425,14 +368,8 @@ mod tests {
 
     #[test]
     fn strings_and_regex() {
-        assert_eq!(
-            kinds(r#""a\"b\d" 'c'"#, false),
-            vec![TokenKind::Str("a\"b\\d".into()), TokenKind::Str("c".into())]
-        );
-        assert_eq!(
-            kinds(r"/a\/b\d/", true),
-            vec![TokenKind::Regex("a/b\\d".into())]
-        );
+        assert_eq!(kinds(r#""a\"b\d" 'c'"#, false), vec![TokenKind::Str("a\"b\\d".into()), TokenKind::Str("c".into())]);
+        assert_eq!(kinds(r"/a\/b\d/", true), vec![TokenKind::Regex("a/b\\d".into())]);
         assert_eq!(kinds("/", false), vec![TokenKind::Slash]);
         assert!(Lexer::new("/abc").token_at(0, true).is_err());
         assert!(Lexer::new("'abc").token_at(0, true).is_err());

@@ -124,19 +124,13 @@ mod tests {
     fn output_names_and_bin() {
         let q = "stats count(*), pct(latency, 99) as p99 by bin(300s)";
         let query = parse(q).unwrap();
-        let CommandKind::Stats(s) = &query.commands[0].kind else {
-            panic!()
-        };
+        let CommandKind::Stats(s) = &query.commands[0].kind else { panic!() };
         assert_eq!(s.aggregations[0].output_name(q), "count(*)");
         assert_eq!(s.aggregations[1].output_name(q), "p99");
         assert_eq!(s.by[0].output_name(q), "bin(300s)");
-        let ExprKind::Call { name, args, .. } = &s.by[0].expr.kind else {
-            panic!()
-        };
+        let ExprKind::Call { name, args, .. } = &s.by[0].expr.kind else { panic!() };
         assert_eq!(*name, "bin");
-        let ExprKind::Duration(d) = &args[0].kind else {
-            panic!()
-        };
+        let ExprKind::Duration(d) = &args[0].kind else { panic!() };
         assert_eq!(d.millis(), Some(300_000));
         assert_eq!(d.bin_millis(), Some(60_000));
     }
@@ -144,12 +138,8 @@ mod tests {
     #[test]
     fn regex_named_groups() {
         let q = parse(r"parse @message /(?<a>\d+)(?:x)(?P<b>y)(?<@c>z)(?<=w)\(?<no>/").unwrap();
-        let CommandKind::Parse(p) = &q.commands[0].kind else {
-            panic!()
-        };
-        let ParseMode::Regex { regex, .. } = &p.mode else {
-            panic!()
-        };
+        let CommandKind::Parse(p) = &q.commands[0].kind else { panic!() };
+        let ParseMode::Regex { regex, .. } = &p.mode else { panic!() };
         assert_eq!(regex.named_groups(), vec!["a", "b", "@c"]);
     }
 

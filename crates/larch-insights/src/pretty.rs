@@ -10,10 +10,7 @@ use std::fmt::{self, Display, Formatter, Write};
 use crate::ast::*;
 
 fn needs_backticks(s: &str) -> bool {
-    s.is_empty()
-        || !s
-            .chars()
-            .all(|c| c.is_alphanumeric() || c == '_' || c == '@')
+    s.is_empty() || !s.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '@')
 }
 
 fn write_segments(f: &mut Formatter<'_>, segments: &[String]) -> fmt::Result {
@@ -85,32 +82,15 @@ impl Display for Expr {
                 UnaryOp::Not => write!(f, "(not {expr})"),
             },
             ExprKind::Binary { op, lhs, rhs } => write!(f, "({} {lhs} {rhs})", op.symbol()),
-            ExprKind::In {
-                expr,
-                list: l,
-                negated,
-            } => {
+            ExprKind::In { expr, list: l, negated } => {
                 write!(f, "({} {expr} [", if *negated { "not-in" } else { "in" })?;
                 list(f, l, " ", |f, e| write!(f, "{e}"))?;
                 f.write_str("])")
             }
-            ExprKind::InSubquery {
-                expr,
-                query,
-                negated,
-            } => {
-                write!(
-                    f,
-                    "({} {expr} {{{}}})",
-                    if *negated { "not-in" } else { "in" },
-                    InlineQuery(query)
-                )
+            ExprKind::InSubquery { expr, query, negated } => {
+                write!(f, "({} {expr} {{{}}})", if *negated { "not-in" } else { "in" }, InlineQuery(query))
             }
-            ExprKind::Like {
-                expr,
-                pattern,
-                negated,
-            } => {
+            ExprKind::Like { expr, pattern, negated } => {
                 write!(f, "({} {expr} ", if *negated { "not-like" } else { "like" })?;
                 match pattern {
                     LikePattern::Substring(s) => write!(f, "{s:?})"),
@@ -205,26 +185,14 @@ impl Display for CommandKind {
             Limit { n, any } => write!(f, "{}{n}", if *any { "any " } else { "" }),
             Head(n) | Tail(n) => write!(f, "{n}"),
             Parse(p) => {
-                write!(
-                    f,
-                    "{}{} ",
-                    p.field,
-                    if p.implicit_field { "(implicit)" } else { "" }
-                )?;
+                write!(f, "{}{} ", p.field, if p.implicit_field { "(implicit)" } else { "" })?;
                 match &p.mode {
-                    ParseMode::Glob {
-                        pattern, aliases, ..
-                    } => {
+                    ParseMode::Glob { pattern, aliases, .. } => {
                         write!(f, "glob {pattern:?} as ")?;
                         list(f, aliases, ", ", |f, a| write!(f, "{a}"))
                     }
                     ParseMode::Regex { regex, multi } => {
-                        write!(
-                            f,
-                            "regex /{}/ groups=[{}]",
-                            regex.pattern,
-                            regex.named_groups().join(", ")
-                        )?;
+                        write!(f, "regex /{}/ groups=[{}]", regex.pattern, regex.named_groups().join(", "))?;
                         if *multi {
                             f.write_str(" multi")?;
                         }
@@ -239,38 +207,21 @@ impl Display for CommandKind {
             }
             Unnest { field, alias } => write!(f, "{field} into {alias}"),
             Expand { field } => write!(f, "{field}"),
-            Lookup {
-                table,
-                keys,
-                mode,
-                outputs,
-            } => {
+            Lookup { table, keys, mode, outputs } => {
                 write!(f, "table={table} keys=[")?;
                 list(f, keys, ", ", |f, k| write!(f, "{k}"))?;
                 write!(f, "] mode={mode:?} outputs=[")?;
                 list(f, outputs, ", ", |f, k| write!(f, "{k}"))?;
                 f.write_str("]")
             }
-            CidrLookup {
-                table,
-                key,
-                mode,
-                outputs,
-            } => {
+            CidrLookup { table, key, mode, outputs } => {
                 write!(f, "table={table} key={key} mode={mode:?} outputs=[")?;
                 list(f, outputs, ", ", |f, k| write!(f, "{k}"))?;
                 f.write_str("]")
             }
             Diff(b) => write!(f, "{b:?}"),
             Anomaly => Ok(()),
-            AddTotals {
-                row,
-                col,
-                fieldname,
-                labelfield,
-                label,
-                fields: fs,
-            } => {
+            AddTotals { row, col, fieldname, labelfield, label, fields: fs } => {
                 f.write_str("options:")?;
                 opt(f, "row", row)?;
                 opt(f, "col", col)?;
@@ -281,10 +232,7 @@ impl Display for CommandKind {
                 fields(f, fs)?;
                 f.write_str("]")
             }
-            RelevantFields {
-                fields: fs,
-                condition,
-            } => {
+            RelevantFields { fields: fs, condition } => {
                 f.write_str("fields=[")?;
                 fields(f, fs)?;
                 write!(f, "] where {condition}")
@@ -305,13 +253,7 @@ impl Display for CommandKind {
                 fields(f, fs)?;
                 f.write_str("]")
             }
-            Outlier {
-                action,
-                param,
-                uselower,
-                mark,
-                fields: fs,
-            } => {
+            Outlier { action, param, uselower, mark, fields: fs } => {
                 f.write_str("options:")?;
                 if let Some(a) = action {
                     write!(f, " action={a:?}")?;
@@ -327,32 +269,18 @@ impl Display for CommandKind {
                 write!(f, "{field}")?;
                 alias_opt(f, alias)
             }
-            AppendCols {
-                override_,
-                max,
-                query,
-            } => {
+            AppendCols { override_, max, query } => {
                 f.write_str("options:")?;
                 opt(f, "override", override_)?;
                 opt(f, "max", max)?;
                 write!(f, " {{{}}}", InlineQuery(query))
             }
-            Sessionize {
-                fields: fs,
-                maxspan,
-                alias,
-            } => {
+            Sessionize { fields: fs, maxspan, alias } => {
                 fields(f, fs)?;
                 opt(f, "maxspan", maxspan)?;
                 alias_opt(f, alias)
             }
-            Join {
-                join_type,
-                left,
-                right,
-                condition,
-                query,
-            } => {
+            Join { join_type, left, right, condition, query } => {
                 f.write_str("options:")?;
                 if let Some(t) = join_type {
                     write!(f, " type={t:?}")?;
@@ -380,11 +308,7 @@ impl Display for SourceKind {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         match self {
             SourceKind::LogGroups(s) => {
-                write!(
-                    f,
-                    "logGroups namePrefix={:?} accountIdentifiers={:?}",
-                    s.name_prefix, s.account_identifiers
-                )?;
+                write!(f, "logGroups namePrefix={:?} accountIdentifiers={:?}", s.name_prefix, s.account_identifiers)?;
                 if let Some(c) = &s.class {
                     write!(f, " class={c:?}")?;
                 }
@@ -426,14 +350,7 @@ impl Display for Query {
             writeln!(f, "source [{}..{}]: {}", s.span.start, s.span.end, s.kind)?;
         }
         for c in &self.commands {
-            writeln!(
-                f,
-                "{} [{}..{}]: {}",
-                c.kind.name(),
-                c.span.start,
-                c.span.end,
-                c.kind
-            )?;
+            writeln!(f, "{} [{}..{}]: {}", c.kind.name(), c.span.start, c.span.end, c.kind)?;
         }
         Ok(())
     }

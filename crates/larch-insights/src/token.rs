@@ -86,9 +86,7 @@ impl TokenKind {
     /// The keyword text if this is a plain (unquoted, undotted) identifier.
     pub fn word(&self) -> Option<&str> {
         match self {
-            TokenKind::Ident { segments, quoted } if !quoted && segments.len() == 1 => {
-                Some(&segments[0])
-            }
+            TokenKind::Ident { segments, quoted } if !quoted && segments.len() == 1 => Some(&segments[0]),
             _ => None,
         }
     }
@@ -107,11 +105,7 @@ impl Token {
             _ => {
                 let text = self.span.text(src);
                 let short: String = text.chars().take(40).collect();
-                if short.len() < text.len() {
-                    format!("'{short}…'")
-                } else {
-                    format!("'{short}'")
-                }
+                if short.len() < text.len() { format!("'{short}…'") } else { format!("'{short}'") }
             }
         }
     }

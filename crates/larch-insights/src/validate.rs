@@ -23,9 +23,7 @@
 
 use std::collections::HashSet;
 
-use crate::ast::{
-    BinaryOp, Command, CommandKind, Expr, ExprKind, Ident, ParseMode, Query, SourceKind, Span,
-};
+use crate::ast::{BinaryOp, Command, CommandKind, Expr, ExprKind, Ident, ParseMode, Query, SourceKind, Span};
 use crate::error::{ParseError, Result};
 
 struct Validator<'a> {
@@ -62,21 +60,14 @@ impl Validator<'_> {
                 return Err(self.err(src.span, "logGroups accepts at most 5 namePrefix values"));
             }
             if sel.account_identifiers.len() > 20 {
-                return Err(self.err(
-                    src.span,
-                    "logGroups accepts at most 20 accountIdentifiers values",
-                ));
+                return Err(self.err(src.span, "logGroups accepts at most 20 accountIdentifiers values"));
             }
             if let Some(c) = &sel.class
                 && !c.eq_ignore_ascii_case("STANDARD")
                 && !c.eq_ignore_ascii_case("INFREQUENT_ACCESS")
             {
-                return Err(self.err(
-                    src.span,
-                    format!(
-                        "Invalid log group class '{c}'; expected STANDARD or INFREQUENT_ACCESS"
-                    ),
-                ));
+                return Err(self
+                    .err(src.span, format!("Invalid log group class '{c}'; expected STANDARD or INFREQUENT_ACCESS")));
             }
         }
         self.placement(&q.commands)?;
@@ -88,26 +79,16 @@ impl Validator<'_> {
     }
 
     fn placement(&self, cmds: &[Command]) -> Result<()> {
-        let stats: Vec<usize> = cmds
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| matches!(c.kind, CommandKind::Stats(_)))
-            .map(|(i, _)| i)
-            .collect();
+        let stats: Vec<usize> =
+            cmds.iter().enumerate().filter(|(_, c)| matches!(c.kind, CommandKind::Stats(_))).map(|(i, _)| i).collect();
         if let Some(&third) = stats.get(2) {
-            return Err(self.err(
-                cmds[third].span,
-                "A query can contain at most two stats commands",
-            ));
+            return Err(self.err(cmds[third].span, "A query can contain at most two stats commands"));
         }
         if let Some(&second) = stats.get(1) {
             for c in &cmds[..second] {
                 if matches!(
                     c.kind,
-                    CommandKind::Sort(_)
-                        | CommandKind::Limit { .. }
-                        | CommandKind::Head(_)
-                        | CommandKind::Tail(_)
+                    CommandKind::Sort(_) | CommandKind::Limit { .. } | CommandKind::Head(_) | CommandKind::Tail(_)
                 ) {
                     return Err(self.err(
                         c.span,
@@ -123,16 +104,9 @@ impl Validator<'_> {
         let mut seen_pattern = false;
         let mut prev: Option<&Command> = None;
         for c in cmds {
-            if after_dedup
-                && !matches!(
-                    c.kind,
-                    CommandKind::Limit { .. } | CommandKind::Head(_) | CommandKind::Tail(_)
-                )
+            if after_dedup && !matches!(c.kind, CommandKind::Limit { .. } | CommandKind::Head(_) | CommandKind::Tail(_))
             {
-                return Err(self.err(
-                    c.span,
-                    format!("Only limit can follow dedup; found '{}'", c.kind.name()),
-                ));
+                return Err(self.err(c.span, format!("Only limit can follow dedup; found '{}'", c.kind.name())));
             }
             match c.kind {
                 CommandKind::Dedup(_) => after_dedup = true,
@@ -150,10 +124,7 @@ impl Validator<'_> {
                 CommandKind::RelevantFields { .. }
                     if !prev.is_some_and(|p| matches!(p.kind, CommandKind::Filter(_))) =>
                 {
-                    return Err(self.err(
-                        c.span,
-                        "relevantfields must directly follow a filter command",
-                    ));
+                    return Err(self.err(c.span, "relevantfields must directly follow a filter command"));
                 }
                 _ => {}
             }
@@ -231,11 +202,7 @@ impl Validator<'_> {
                 }
             }
             Parse(p) => match &p.mode {
-                ParseMode::Glob {
-                    pattern,
-                    pattern_span,
-                    aliases,
-                } => {
+                ParseMode::Glob { pattern, pattern_span, aliases } => {
                     let stars = pattern.matches('*').count();
                     if stars != aliases.len() {
                         return Err(self.err(
@@ -268,9 +235,7 @@ impl Validator<'_> {
             RelevantFields { condition, .. } => self.expr(condition, Ctx::Row)?,
             Fillmissing { value, .. } => self.expr(value, Ctx::Row)?,
             AppendCols { query, .. } => self.query(query)?,
-            Join {
-                condition, query, ..
-            } => {
+            Join { condition, query, .. } => {
                 self.expr(condition, Ctx::Row)?;
                 self.query(query)?;
             }
@@ -298,31 +263,14 @@ impl Validator<'_> {
 
     fn filter_index(&self, e: &Expr) -> Result<()> {
         let is_field = |e: &Expr| matches!(e.kind, ExprKind::Field(_));
-        let is_lit = |e: &Expr| {
-            matches!(
-                e.kind,
-                ExprKind::Str(_) | ExprKind::Num(_) | ExprKind::Bool(_)
-            )
-        };
+        let is_lit = |e: &Expr| matches!(e.kind, ExprKind::Str(_) | ExprKind::Num(_) | ExprKind::Bool(_));
         match &e.kind {
-            ExprKind::Binary {
-                op: BinaryOp::And | BinaryOp::Or,
-                lhs,
-                rhs,
-            } => {
+            ExprKind::Binary { op: BinaryOp::And | BinaryOp::Or, lhs, rhs } => {
                 self.filter_index(lhs)?;
                 self.filter_index(rhs)
             }
-            ExprKind::Binary {
-                op: BinaryOp::Eq,
-                lhs,
-                rhs,
-            } if is_field(lhs) && is_lit(rhs) => Ok(()),
-            ExprKind::In {
-                expr,
-                list,
-                negated: false,
-            } if is_field(expr) && list.iter().all(is_lit) => Ok(()),
+            ExprKind::Binary { op: BinaryOp::Eq, lhs, rhs } if is_field(lhs) && is_lit(rhs) => Ok(()),
+            ExprKind::In { expr, list, negated: false } if is_field(expr) && list.iter().all(is_lit) => Ok(()),
             _ => Err(self.err(
                 e.span,
                 "filterIndex supports only 'field = value' and 'field in [value, …]' conditions (combined with and/or)",
@@ -336,10 +284,7 @@ impl Validator<'_> {
                 if ctx == Ctx::StatsAgg {
                     return Err(self.err(
                         f.span,
-                        format!(
-                            "Field '{}' must be used inside an aggregate function in stats",
-                            f.name
-                        ),
+                        format!("Field '{}' must be used inside an aggregate function in stats", f.name),
                     ));
                 }
                 Ok(())
@@ -377,19 +322,16 @@ impl Validator<'_> {
                 self.expr(index, ctx)
             }
             ExprKind::Member { base, .. } => self.expr(base, ctx),
-            ExprKind::Call {
-                name,
-                func,
-                args,
-                name_span,
-            } => {
+            ExprKind::Call { name, func, args, name_span } => {
                 let inner = if func.is_aggregate() {
                     match ctx {
                         Ctx::StatsAgg => Ctx::InAggregate,
                         Ctx::InAggregate => {
                             return Err(self.err(
                                 *name_span,
-                                format!("Aggregate function {name}() cannot be nested inside another aggregate function"),
+                                format!(
+                                    "Aggregate function {name}() cannot be nested inside another aggregate function"
+                                ),
                             ));
                         }
                         Ctx::StatsBy => {
@@ -399,10 +341,9 @@ impl Validator<'_> {
                             ));
                         }
                         Ctx::Row => {
-                            return Err(self.err(
-                                *name_span,
-                                format!("Aggregate function {name}() can only be used in stats"),
-                            ));
+                            return Err(
+                                self.err(*name_span, format!("Aggregate function {name}() can only be used in stats"))
+                            );
                         }
                     }
                 } else {
@@ -415,13 +356,10 @@ impl Validator<'_> {
                         ExprKind::Duration(_) => {}
                         _ => self.expr(a, inner)?,
                     }
-                    let needs_period = (*name == "bin" && i == 0)
-                        || ((*name == "datefloor" || *name == "dateceil") && i == 1);
+                    let needs_period =
+                        (*name == "bin" && i == 0) || ((*name == "datefloor" || *name == "dateceil") && i == 1);
                     if needs_period && !matches!(a.kind, ExprKind::Duration(_)) {
-                        return Err(self.err(
-                            a.span,
-                            format!("{name}() expects a time period such as 5m or 1h here"),
-                        ));
+                        return Err(self.err(a.span, format!("{name}() expects a time period such as 5m or 1h here")));
                     }
                 }
                 Ok(())
@@ -441,12 +379,8 @@ fn refs_only(e: &Expr, aliases: &HashSet<&str>) -> bool {
             }
             ExprKind::Str(_) | ExprKind::Num(_) | ExprKind::Bool(_) => true,
             ExprKind::Unary { expr, .. } => walk(expr, aliases, found),
-            ExprKind::Binary { lhs, rhs, .. } => {
-                walk(lhs, aliases, found) && walk(rhs, aliases, found)
-            }
-            ExprKind::Call { func, args, .. } => {
-                !func.is_aggregate() && args.iter().all(|a| walk(a, aliases, found))
-            }
+            ExprKind::Binary { lhs, rhs, .. } => walk(lhs, aliases, found) && walk(rhs, aliases, found),
+            ExprKind::Call { func, args, .. } => !func.is_aggregate() && args.iter().all(|a| walk(a, aliases, found)),
             _ => false,
         }
     }
@@ -457,20 +391,14 @@ fn refs_only(e: &Expr, aliases: &HashSet<&str>) -> bool {
 /// True if `e` contains an aggregate call.
 fn contains_aggregate(e: &Expr) -> bool {
     match &e.kind {
-        ExprKind::Call { func, args, .. } => {
-            func.is_aggregate() || args.iter().any(contains_aggregate)
+        ExprKind::Call { func, args, .. } => func.is_aggregate() || args.iter().any(contains_aggregate),
+        ExprKind::Unary { expr, .. } | ExprKind::Like { expr, .. } | ExprKind::Member { base: expr, .. } => {
+            contains_aggregate(expr)
         }
-        ExprKind::Unary { expr, .. }
-        | ExprKind::Like { expr, .. }
-        | ExprKind::Member { base: expr, .. } => contains_aggregate(expr),
-        ExprKind::Binary { lhs, rhs, .. }
-        | ExprKind::Index {
-            base: lhs,
-            index: rhs,
-        } => contains_aggregate(lhs) || contains_aggregate(rhs),
-        ExprKind::In { expr, list, .. } => {
-            contains_aggregate(expr) || list.iter().any(contains_aggregate)
+        ExprKind::Binary { lhs, rhs, .. } | ExprKind::Index { base: lhs, index: rhs } => {
+            contains_aggregate(lhs) || contains_aggregate(rhs)
         }
+        ExprKind::In { expr, list, .. } => contains_aggregate(expr) || list.iter().any(contains_aggregate),
         ExprKind::InSubquery { expr, .. } => contains_aggregate(expr),
         _ => false,
     }

@@ -23,15 +23,10 @@ fn render(query: &str) -> String {
             let mut names = vec![];
             for c in &q.commands {
                 match &c.kind {
-                    larch_insights::CommandKind::Fields(ps) => {
-                        names.extend(ps.iter().map(|p| p.output_name(query)))
+                    larch_insights::CommandKind::Fields(ps) => names.extend(ps.iter().map(|p| p.output_name(query))),
+                    larch_insights::CommandKind::Stats(st) => {
+                        names.extend(st.aggregations.iter().chain(&st.by).map(|p| p.output_name(query)))
                     }
-                    larch_insights::CommandKind::Stats(st) => names.extend(
-                        st.aggregations
-                            .iter()
-                            .chain(&st.by)
-                            .map(|p| p.output_name(query)),
-                    ),
                     _ => {}
                 }
             }
@@ -41,11 +36,7 @@ fn render(query: &str) -> String {
             s
         }
         Err(e) => {
-            let text: String = query
-                .chars()
-                .skip(e.start)
-                .take(e.end.saturating_sub(e.start))
-                .collect();
+            let text: String = query.chars().skip(e.start).take(e.end.saturating_sub(e.start)).collect();
             format!("error [{}..{}] {:?}: {}\n", e.start, e.end, text, e.message)
         }
     }
@@ -65,10 +56,7 @@ fn parse_file(text: &str) -> Vec<Case> {
             continue;
         }
         let (head, expected) = match chunk.split_once(&format!("\n{OUT_SEP}\n")) {
-            Some((h, e)) => (
-                h.to_string(),
-                Some(e.trim_end_matches('\n').to_string() + "\n"),
-            ),
+            Some((h, e)) => (h.to_string(), Some(e.trim_end_matches('\n').to_string() + "\n")),
             None => (chunk.trim_end_matches('\n').to_string(), None),
         };
         let mut comments = vec![];
@@ -82,11 +70,7 @@ fn parse_file(text: &str) -> Vec<Case> {
             }
         }
         let query = lines.collect::<Vec<_>>().join("\n");
-        cases.push(Case {
-            comments,
-            query,
-            expected,
-        });
+        cases.push(Case { comments, query, expected });
     }
     cases
 }

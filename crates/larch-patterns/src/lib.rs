@@ -271,11 +271,7 @@ fn classify(t: &str) -> Class {
     if let (Some(c), None) = (chars.next(), chars.next())
         && let Some(k) = Kind::from_marker(c)
     {
-        return if k == Kind::Wild {
-            Class::LoneWild
-        } else {
-            Class::LoneMark
-        };
+        return if k == Kind::Wild { Class::LoneWild } else { Class::LoneMark };
     }
     if t.contains(MARK_WILD) {
         Class::Glob
@@ -288,12 +284,7 @@ fn classify(t: &str) -> Class {
 
 fn glob_match(t: &str, l: &str) -> bool {
     match t.split_once(MARK_WILD) {
-        Some((p, s)) => {
-            l.len() > p.len() + s.len()
-                && l.starts_with(p)
-                && l.ends_with(s)
-                && !s.contains(MARK_WILD)
-        }
+        Some((p, s)) => l.len() > p.len() + s.len() && l.starts_with(p) && l.ends_with(s) && !s.contains(MARK_WILD),
         None => t == l,
     }
 }
@@ -430,11 +421,7 @@ impl Cluster {
                 }
             }
         }
-        let sim = if total == 0 {
-            1.0
-        } else {
-            matched as f64 / total as f64
-        };
+        let sim = if total == 0 { 1.0 } else { matched as f64 / total as f64 };
         (sim, params)
     }
 
@@ -477,11 +464,7 @@ impl PatternIndex {
     /// Index of the pattern holding the line, or `None` when its cluster was
     /// evicted.
     pub fn pattern_of(&self, h: ClusterHandle) -> Option<usize> {
-        self.map
-            .get(h.0 as usize)
-            .copied()
-            .flatten()
-            .map(|i| i as usize)
+        self.map.get(h.0 as usize).copied().flatten().map(|i| i as usize)
     }
 }
 
@@ -547,9 +530,8 @@ impl PatternMiner {
         self.tick += 1;
         let mut m = std::mem::take(&mut self.scratch);
         mask::mask_into(message, &mut m);
-        let sev = severity_hint
-            .and_then(|h| Severity::from_word(h.trim()))
-            .unwrap_or_else(|| severity::detect(message, &m));
+        let sev =
+            severity_hint.and_then(|h| Severity::from_word(h.trim())).unwrap_or_else(|| severity::detect(message, &m));
         let leaf = self.find_leaf(&m, sev);
         let mut best: Option<(u32, f64, usize)> = None;
         for &cid in &self.nodes[leaf as usize].clusters {
@@ -660,11 +642,7 @@ impl PatternMiner {
         let victim = self.nodes[leaf as usize]
             .clusters
             .iter()
-            .filter_map(|&cid| {
-                self.clusters[cid as usize]
-                    .as_ref()
-                    .map(|c| (c.last_used, cid))
-            })
+            .filter_map(|&cid| self.clusters[cid as usize].as_ref().map(|c| (c.last_used, cid)))
             .min();
         if let Some((_, cid)) = victim {
             self.drop_cluster(cid);
@@ -673,12 +651,8 @@ impl PatternMiner {
 
     /// Evicts the least recently used tenth of all clusters.
     fn evict_global(&mut self) {
-        let mut v: Vec<(u64, u32)> = self
-            .clusters
-            .iter()
-            .enumerate()
-            .filter_map(|(i, c)| c.as_ref().map(|c| (c.last_used, i as u32)))
-            .collect();
+        let mut v: Vec<(u64, u32)> =
+            self.clusters.iter().enumerate().filter_map(|(i, c)| c.as_ref().map(|c| (c.last_used, i as u32))).collect();
         v.sort_unstable();
         let k = (v.len() / 10).max(1);
         for &(_, cid) in &v[..k] {
@@ -757,23 +731,14 @@ impl PatternMiner {
             .filter_map(|(i, c)| c.as_ref().map(|c| (i as u32, render(c, total, &mut cache))))
             .collect();
         out.sort_by(|(ia, a), (ib, b)| {
-            b.sample_count
-                .cmp(&a.sample_count)
-                .then_with(|| a.pattern.cmp(&b.pattern))
-                .then_with(|| ia.cmp(ib))
+            b.sample_count.cmp(&a.sample_count).then_with(|| a.pattern.cmp(&b.pattern)).then_with(|| ia.cmp(ib))
         });
         let mut pos: Vec<Option<u32>> = vec![None; self.clusters.len()];
         for (i, (cid, _)) in out.iter().enumerate() {
             pos[*cid as usize] = Some(i as u32);
         }
-        let map = redirect
-            .iter()
-            .map(|&r| pos.get(r as usize).copied().flatten())
-            .collect();
-        (
-            out.into_iter().map(|(_, p)| p).collect(),
-            PatternIndex { map },
-        )
+        let map = redirect.iter().map(|&r| pos.get(r as usize).copied().flatten()).collect();
+        (out.into_iter().map(|(_, p)| p).collect(), PatternIndex { map })
     }
 
     /// Merges clusters of the same root (token count, severity) whose
@@ -816,8 +781,7 @@ impl PatternMiner {
                             continue;
                         };
                         if let Some((p, matched)) = single_difference(kc, c)
-                            && ((cross(p, &kc.tokens[p]) && cross(p, &c.tokens[p]))
-                                || matched >= LONG_MATCH)
+                            && ((cross(p, &kc.tokens[p]) && cross(p, &c.tokens[p])) || matched >= LONG_MATCH)
                         {
                             target = Some(ki);
                             break;
@@ -1031,20 +995,11 @@ fn render(c: &Cluster, total: u64, cache: &mut RegexCache) -> Pattern {
             };
             let vals = aggregate(std::mem::take(&mut values[mi]));
             mi += 1;
-            let ty = if k == Kind::Wild {
-                infer_type(&vals)
-            } else {
-                TokenType::from_kind(k)
-            };
+            let ty = if k == Kind::Wild { infer_type(&vals) } else { TokenType::from_kind(k) };
             let position = tokens.len() + 1;
             let name = format!("<{}-{}>", ty.name(), position);
             pattern.push_str(&name);
-            tokens.push(TokenInfo {
-                name,
-                position,
-                token_type: ty,
-                values: vals,
-            });
+            tokens.push(TokenInfo { name, position, token_type: ty, values: vals });
         }
     }
     regex_string.push_str(r"\s*$");
@@ -1105,10 +1060,7 @@ mod tests {
         assert_eq!(generalize("\"info\",", "\"warn\","), format!("\"{w}\","));
         assert_eq!(generalize("abc", "abd"), w.to_string());
         assert_eq!(generalize("a,", "a,b,"), w.to_string());
-        assert_eq!(
-            generalize("sshd[\u{E001}]:", "cron[\u{E001}]:"),
-            format!("{w}[\u{E001}]:")
-        );
+        assert_eq!(generalize("sshd[\u{E001}]:", "cron[\u{E001}]:"), format!("{w}[\u{E001}]:"));
     }
 
     #[test]

@@ -131,18 +131,8 @@ pub(crate) fn mask_into(line: &str, out: &mut Masked) {
         ($raw_end:expr) => {
             if let Some((ms, rs, w)) = cur.take() {
                 let me = out.text.len();
-                let lone_marker = me - ms == 3
-                    && out.text[ms..me]
-                        .chars()
-                        .next()
-                        .and_then(Kind::from_marker)
-                        .is_some();
-                out.toks.push(Tok {
-                    m: ms..me,
-                    r: rs..$raw_end,
-                    ws: w,
-                    keyable: !has_digit && !lone_marker,
-                });
+                let lone_marker = me - ms == 3 && out.text[ms..me].chars().next().and_then(Kind::from_marker).is_some();
+                out.toks.push(Tok { m: ms..me, r: rs..$raw_end, ws: w, keyable: !has_digit && !lone_marker });
             }
         };
     }
@@ -214,9 +204,8 @@ fn push_sanitized(out: &mut String, s: &str) {
     }
 }
 
-const MONTHS: [&[u8]; 12] = [
-    b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
-];
+const MONTHS: [&[u8]; 12] =
+    [b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec"];
 const WEEKDAYS: [&[u8]; 7] = [b"Mon", b"Tue", b"Wed", b"Thu", b"Fri", b"Sat", b"Sun"];
 
 /// Tries to recognise a variable value starting at `i` (a word boundary).
@@ -281,11 +270,7 @@ fn match_hex_word(b: &[u8], i: usize) -> Option<usize> {
         return None;
     }
     let len = j - i;
-    if (all_hex && len >= 6) || (len >= 8 && b[i].is_ascii_digit()) {
-        Some(j)
-    } else {
-        None
-    }
+    if (all_hex && len >= 6) || (len >= 8 && b[i].is_ascii_digit()) { Some(j) } else { None }
 }
 
 /// Decimal number with optional `.digits` groups; a short alphabetic unit
@@ -306,11 +291,7 @@ fn match_number(b: &[u8], i: usize) -> Option<usize> {
     while k < b.len() && b[k].is_ascii_alphabetic() {
         k += 1;
     }
-    if k - j <= 4 && boundary_after(b, k) {
-        Some(j)
-    } else {
-        None
-    }
+    if k - j <= 4 && boundary_after(b, k) { Some(j) } else { None }
 }
 
 fn match_uuid(b: &[u8], i: usize) -> Option<usize> {
@@ -370,12 +351,7 @@ struct Chunk {
 }
 
 fn parse_chunk(b: &[u8], i: usize) -> Option<Chunk> {
-    let mut ch = Chunk {
-        end: i,
-        groups: [0; 12],
-        seps: [0; 12],
-        n: 0,
-    };
+    let mut ch = Chunk { end: i, groups: [0; 12], seps: [0; 12], n: 0 };
     let mut j = i;
     loop {
         let d = digits(b, j);
@@ -428,16 +404,12 @@ impl Chunk {
             return false; // version number
         }
         let g = &self.groups;
-        (g[0] == 4 && g[1] <= 2 && g[2] <= 2)
-            || (g[0] <= 2 && g[1] <= 2 && (g[2] == 4 || g[2] == 2))
+        (g[0] == 4 && g[1] <= 2 && g[2] <= 2) || (g[0] <= 2 && g[1] <= 2 && (g[2] == 4 || g[2] == 2))
     }
     /// Short date such as `03-17` or `10.30`, which only counts as part of a
     /// timestamp when a time of day follows.
     fn is_short_date(&self) -> bool {
-        self.n == 2
-            && self.groups[0] <= 2
-            && self.groups[1] <= 2
-            && matches!(self.seps[0], b'-' | b'/' | b'.')
+        self.n == 2 && self.groups[0] <= 2 && self.groups[1] <= 2 && matches!(self.seps[0], b'-' | b'/' | b'.')
     }
 }
 
@@ -451,11 +423,7 @@ fn tz_suffix(b: &[u8], j: usize) -> usize {
         if d == 4 && boundary_after(b, j + 5) {
             return j + 5;
         }
-        if d == 2
-            && b.get(j + 3) == Some(&b':')
-            && digits(b, j + 4) == 2
-            && boundary_after(b, j + 6)
-        {
+        if d == 2 && b.get(j + 3) == Some(&b':') && digits(b, j + 4) == 2 && boundary_after(b, j + 6) {
             return j + 6;
         }
     }
@@ -536,11 +504,7 @@ fn match_month_time(b: &[u8], i: usize) -> Option<usize> {
         {
             end = t.end;
             // optional year
-            if end + 5 <= b.len()
-                && b[end] == b' '
-                && digits(b, end + 1) == 4
-                && boundary_after(b, end + 5)
-            {
+            if end + 5 <= b.len() && b[end] == b' ' && digits(b, end + 1) == 4 && boundary_after(b, end + 5) {
                 end += 5;
             }
         } else if digits(b, j + 1) == 4 && boundary_after(b, j + 5) {
@@ -605,29 +569,18 @@ mod tests {
             "[<Time>] [error] mod_jk child workerEnv in error state <Number>"
         );
         assert_eq!(
-            show(
-                "2015-07-29 17:41:44,747 - INFO  [/10.10.34.11:3888:QuorumCnxManager$Listener@493] - x"
-            ),
+            show("2015-07-29 17:41:44,747 - INFO  [/10.10.34.11:3888:QuorumCnxManager$Listener@493] - x"),
             "<Time> - INFO [/<Ip>:QuorumCnxManager$Listener@<Number>] - x"
         );
         assert_eq!(
             show("START RequestId: 8f5a1c2e-1d2b-4c3d-9e8f-0a1b2c3d4e5f Version: $LATEST"),
             "START RequestId: <Uuid> Version: $LATEST"
         );
-        assert_eq!(
-            show("took 45ms at 0x7fed806eb5d id 9f4ef63"),
-            "took <Number>ms at <Hex> id <Hex>"
-        );
+        assert_eq!(show("took 45ms at 0x7fed806eb5d id 9f4ef63"), "took <Number>ms at <Hex> id <Hex>");
         assert_eq!(show("[10.30 16:49:06] chrome.exe"), "[<Time>] chrome.exe");
-        assert_eq!(
-            show("20171223-22:15:29:606|Step_LSC|30002312|x"),
-            "<Time>|Step_LSC|<Number>|x"
-        );
+        assert_eq!(show("20171223-22:15:29:606|Step_LSC|30002312|x"), "<Time>|Step_LSC|<Number>|x");
         assert_eq!(show("at 2024-01-15T10:00:00.123Z ok"), "at <Time> ok");
-        assert_eq!(
-            show("node-246 R02-M1-N0 eth0"),
-            "node-<Number> R02-M1-N0 eth0"
-        );
+        assert_eq!(show("node-246 R02-M1-N0 eth0"), "node-<Number> R02-M1-N0 eth0");
     }
 
     #[test]

@@ -14,14 +14,8 @@ pub enum Severity {
 }
 
 impl Severity {
-    pub(crate) const ALL: [Severity; 6] = [
-        Severity::Error,
-        Severity::Warn,
-        Severity::Info,
-        Severity::Debug,
-        Severity::Trace,
-        Severity::Unknown,
-    ];
+    pub(crate) const ALL: [Severity; 6] =
+        [Severity::Error, Severity::Warn, Severity::Info, Severity::Debug, Severity::Trace, Severity::Unknown];
 
     /// The label reported as `@severityLabel`.
     pub fn label(self) -> &'static str {
@@ -49,8 +43,8 @@ impl Severity {
             *d = s.to_ascii_uppercase();
         }
         Some(match &buf[..w.len()] {
-            b"ERROR" | b"ERR" | b"FATAL" | b"CRITICAL" | b"CRIT" | b"SEVERE" | b"EMERG"
-            | b"EMERGENCY" | b"ALERT" | b"PANIC" => Severity::Error,
+            b"ERROR" | b"ERR" | b"FATAL" | b"CRITICAL" | b"CRIT" | b"SEVERE" | b"EMERG" | b"EMERGENCY" | b"ALERT"
+            | b"PANIC" => Severity::Error,
             b"WARN" | b"WARNING" => Severity::Warn,
             b"INFO" | b"NOTICE" | b"INFORMATION" => Severity::Info,
             b"DEBUG" | b"DBG" => Severity::Debug,
@@ -109,9 +103,7 @@ pub(crate) fn detect(raw: &str, m: &Masked) -> Severity {
             // Android-style `pid tid D Tag:`
             if tok.len() == 1
                 && i > 0
-                && raw[toks[i - 1].r.clone()]
-                    .bytes()
-                    .all(|c| c.is_ascii_digit())
+                && raw[toks[i - 1].r.clone()].bytes().all(|c| c.is_ascii_digit())
                 && let Some(s) = single_letter(core.as_bytes()[0])
             {
                 return s;

@@ -57,21 +57,13 @@ fn lambda_one_pattern_per_kind() {
     for p in &pats {
         println!("{} {} {}", p.sample_count, p.severity_label, p.pattern);
     }
-    assert_eq!(
-        pats.len(),
-        5,
-        "{:#?}",
-        pats.iter().map(|p| &p.pattern).collect::<Vec<_>>()
-    );
+    assert_eq!(pats.len(), 5, "{:#?}", pats.iter().map(|p| &p.pattern).collect::<Vec<_>>());
     let find = |prefix: &str| {
         pats.iter()
             .find(|p| p.pattern.starts_with(prefix))
             .unwrap_or_else(|| panic!("no pattern starting with {prefix}"))
     };
-    assert_eq!(
-        find("START").pattern,
-        "START RequestId: <UUID-1> Version: $LATEST"
-    );
+    assert_eq!(find("START").pattern, "START RequestId: <UUID-1> Version: $LATEST");
     assert_eq!(find("START").sample_count, 50);
     assert_eq!(find("END").pattern, "END RequestId: <UUID-1>");
     let report = find("REPORT");
@@ -96,10 +88,7 @@ fn regex_matches_every_sample_and_line() {
     let mut m = PatternMiner::new(PatternConfig::default());
     let handles: Vec<_> = lines.iter().map(|l| m.add_tagged(l, None)).collect();
     let (pats, index) = m.finish_indexed();
-    let res: Vec<Regex> = pats
-        .iter()
-        .map(|p| Regex::new(&p.regex_string).unwrap())
-        .collect();
+    let res: Vec<Regex> = pats.iter().map(|p| Regex::new(&p.regex_string).unwrap()).collect();
     for (l, h) in lines.iter().zip(&handles) {
         let i = index.pattern_of(*h).unwrap();
         assert!(res[i].is_match(l), "{} !~ {}", l, pats[i].regex_string);
@@ -129,12 +118,7 @@ fn hdfs_like_statements() {
         ));
     }
     let pats = mine(&lines);
-    assert_eq!(
-        pats.len(),
-        2,
-        "{:#?}",
-        pats.iter().map(|p| &p.pattern).collect::<Vec<_>>()
-    );
+    assert_eq!(pats.len(), 2, "{:#?}", pats.iter().map(|p| &p.pattern).collect::<Vec<_>>());
     let texts: Vec<&str> = pats.iter().map(|p| p.pattern.as_str()).collect();
     assert!(texts.contains(
         &"<Number-1> <Number-2> <Number-3> INFO dfs.DataNode$PacketResponder: PacketResponder <Number-4> for block blk_<Number-5> terminating"
@@ -163,14 +147,8 @@ fn variable_words_become_tokens_with_values() {
     let pats = mine(&lines);
     assert_eq!(pats.len(), 1);
     let p = &pats[0];
-    assert_eq!(
-        p.pattern,
-        "<Time-1> LabSZ sshd[<Number-2>]: Invalid user <Token-3> from <IPAddress-4>"
-    );
-    assert_eq!(
-        p.generic_pattern(),
-        "<*> LabSZ sshd[<*>]: Invalid user <*> from <*>"
-    );
+    assert_eq!(p.pattern, "<Time-1> LabSZ sshd[<Number-2>]: Invalid user <Token-3> from <IPAddress-4>");
+    assert_eq!(p.generic_pattern(), "<*> LabSZ sshd[<*>]: Invalid user <*> from <*>");
     let user = &p.tokens[2];
     assert_eq!(user.name, "<Token-3>");
     assert_eq!(user.token_type, TokenType::Token);
@@ -193,10 +171,7 @@ fn severity_labels() {
         "an error happened somewhere".into(),
     ]);
     let label = |needle: &str| {
-        pats.iter()
-            .find(|p| p.log_samples[0].contains(needle))
-            .map(|p| p.severity_label.clone())
-            .unwrap()
+        pats.iter().find(|p| p.log_samples[0].contains(needle)).map(|p| p.severity_label.clone()).unwrap()
     };
     assert_eq!(label("mod_jk"), "ERROR");
     assert_eq!(label("retrying"), "WARN");
@@ -224,12 +199,7 @@ fn deterministic_and_sorted() {
 
 #[test]
 fn bounded_clusters_and_samples() {
-    let config = PatternConfig {
-        max_clusters: 50,
-        max_node_clusters: 20,
-        max_samples: 2,
-        ..PatternConfig::default()
-    };
+    let config = PatternConfig { max_clusters: 50, max_node_clusters: 20, max_samples: 2, ..PatternConfig::default() };
     let mut m = PatternMiner::new(config);
     for i in 0..5_000u32 {
         // every line its own statement
@@ -245,13 +215,7 @@ fn bounded_clusters_and_samples() {
 
 #[test]
 fn empty_and_odd_lines() {
-    let pats = mine(&[
-        "".into(),
-        "   ".into(),
-        "\u{E001}\u{E006}".into(),
-        "{}".into(),
-        "{\"a\":".into(),
-    ]);
+    let pats = mine(&["".into(), "   ".into(), "\u{E001}\u{E006}".into(), "{}".into(), "{\"a\":".into()]);
     assert!(!pats.is_empty());
     for p in &pats {
         Regex::new(&p.regex_string).unwrap();

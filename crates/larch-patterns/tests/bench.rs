@@ -8,26 +8,17 @@ use larch_patterns::{PatternConfig, PatternMiner};
 #[test]
 #[ignore = "benchmark; run explicitly in release"]
 fn throughput() {
-    let dir =
-        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/loghub");
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/loghub");
     let mut lines: Vec<String> = Vec::new();
     for e in std::fs::read_dir(&dir).expect("loghub samples at /work/shared/data/loghub") {
         let p = e.unwrap().path();
         if p.extension().is_some_and(|x| x == "log") {
-            lines.extend(
-                std::fs::read_to_string(&p)
-                    .unwrap()
-                    .lines()
-                    .map(String::from),
-            );
+            lines.extend(std::fs::read_to_string(&p).unwrap().lines().map(String::from));
         }
     }
     let short: Vec<String> = (0..200_000u32)
         .map(|i| match i % 4 {
-            0 => format!(
-                "START RequestId: {:08x}-1d2b-4c3d-9e8f-{:012x} Version: $LATEST",
-                i, i
-            ),
+            0 => format!("START RequestId: {:08x}-1d2b-4c3d-9e8f-{:012x} Version: $LATEST", i, i),
             1 => format!(
                 "2024-01-01T00:00:{:02}.{:03}Z INFO user {} logged in from 10.0.{}.{}",
                 i % 60,
@@ -40,10 +31,7 @@ fn throughput() {
             _ => format!("cache miss key=item:{} shard={}", i, i % 16),
         })
         .collect();
-    for (name, set, rounds) in [
-        ("loghub (all 16 files)", &lines, 10),
-        ("short synthetic", &short, 1),
-    ] {
+    for (name, set, rounds) in [("loghub (all 16 files)", &lines, 10), ("short synthetic", &short, 1)] {
         let start = Instant::now();
         let mut n = 0usize;
         let mut patterns = 0;

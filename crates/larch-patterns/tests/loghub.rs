@@ -22,74 +22,26 @@ use regex::Regex;
 /// configuration reaches (see the crate docs for the measured table and why
 /// whole-line clustering loses on Proxifier, OpenStack and Mac).
 const DATASETS: &[(&str, &str, f64)] = &[
-    (
-        "HDFS",
-        r"<Date> <Time> <Pid> <Level> <Component>: <Content>",
-        0.99,
-    ),
-    (
-        "Hadoop",
-        r"<Date> <Time> <Level> \[<Process>\] <Component>: <Content>",
-        0.65,
-    ),
-    (
-        "Spark",
-        r"<Date> <Time> <Level> <Component>: <Content>",
-        0.90,
-    ),
-    (
-        "Zookeeper",
-        r"<Date> <Time> - <Level>  \[<Node>:<Component>@<Id>\] - <Content>",
-        0.95,
-    ),
-    (
-        "BGL",
-        r"<Label> <Timestamp> <Date> <Node> <Time> <NodeRepeat> <Type> <Component> <Level> <Content>",
-        0.80,
-    ),
-    (
-        "HPC",
-        r"<LogId> <Node> <Component> <State> <Time> <Flag> <Content>",
-        0.45,
-    ),
+    ("HDFS", r"<Date> <Time> <Pid> <Level> <Component>: <Content>", 0.99),
+    ("Hadoop", r"<Date> <Time> <Level> \[<Process>\] <Component>: <Content>", 0.65),
+    ("Spark", r"<Date> <Time> <Level> <Component>: <Content>", 0.90),
+    ("Zookeeper", r"<Date> <Time> - <Level>  \[<Node>:<Component>@<Id>\] - <Content>", 0.95),
+    ("BGL", r"<Label> <Timestamp> <Date> <Node> <Time> <NodeRepeat> <Type> <Component> <Level> <Content>", 0.80),
+    ("HPC", r"<LogId> <Node> <Component> <State> <Time> <Flag> <Content>", 0.45),
     (
         "Thunderbird",
         r"<Label> <Timestamp> <Date> <User> <Month> <Day> <Time> <Location> <Component>(\[<PID>\])?: <Content>",
         0.60,
     ),
-    (
-        "Windows",
-        r"<Date> <Time>, <Level>                  <Component>    <Content>",
-        0.65,
-    ),
-    (
-        "Linux",
-        r"<Month> <Date> <Time> <Level> <Component>(\[<PID>\])?: <Content>",
-        0.60,
-    ),
-    (
-        "Android",
-        r"<Date> <Time>  <Pid>  <Tid> <Level> <Component>: <Content>",
-        0.80,
-    ),
+    ("Windows", r"<Date> <Time>, <Level>                  <Component>    <Content>", 0.65),
+    ("Linux", r"<Month> <Date> <Time> <Level> <Component>(\[<PID>\])?: <Content>", 0.60),
+    ("Android", r"<Date> <Time>  <Pid>  <Tid> <Level> <Component>: <Content>", 0.80),
     ("HealthApp", r"<Time>\|<Component>\|<Pid>\|<Content>", 0.95),
     ("Apache", r"\[<Time>\] \[<Level>\] <Content>", 0.99),
     ("Proxifier", r"\[<Time>\] <Program> - <Content>", 0.00),
-    (
-        "OpenSSH",
-        r"<Date> <Day> <Time> <Component> sshd\[<Pid>\]: <Content>",
-        0.90,
-    ),
-    (
-        "OpenStack",
-        r"<Logrecord> <Date> <Time> <Pid> <Level> <Component> \[<ADDR>\] <Content>",
-        0.20,
-    ),
-    (
-        "Mac",
-        r"<Month>  <Date> <Time> <User> <Component>\[<PID>\]( \(<Address>\))?: <Content>",
-        0.50,
-    ),
+    ("OpenSSH", r"<Date> <Day> <Time> <Component> sshd\[<Pid>\]: <Content>", 0.90),
+    ("OpenStack", r"<Logrecord> <Date> <Time> <Pid> <Level> <Component> \[<ADDR>\] <Content>", 0.20),
+    ("Mac", r"<Month>  <Date> <Time> <User> <Component>\[<PID>\]( \(<Address>\))?: <Content>", 0.50),
 ];
 
 fn data_dir() -> PathBuf {
@@ -180,11 +132,7 @@ fn load_templates(name: &str) -> Vec<Template> {
             Template {
                 id: row[0].clone(),
                 re: Regex::new(&re).unwrap(),
-                specificity: wild
-                    .replace_all(t, "")
-                    .chars()
-                    .filter(|c| !c.is_whitespace())
-                    .count(),
+                specificity: wild.replace_all(t, "").chars().filter(|c| !c.is_whitespace()).count(),
             }
         })
         .collect()
@@ -214,15 +162,8 @@ fn ground_truth(name: &str, format: &str, lines: &[&str]) -> Vec<Option<String>>
     lines
         .iter()
         .map(|line| {
-            let content = header
-                .captures(line)
-                .and_then(|c| c.name("Content"))
-                .map_or(*line, |m| m.as_str());
-            templates
-                .iter()
-                .filter(|t| t.re.is_match(content))
-                .max_by_key(|t| t.specificity)
-                .map(|t| t.id.clone())
+            let content = header.captures(line).and_then(|c| c.name("Content")).map_or(*line, |m| m.as_str());
+            templates.iter().filter(|t| t.re.is_match(content)).max_by_key(|t| t.specificity).map(|t| t.id.clone())
         })
         .collect()
 }
@@ -275,21 +216,14 @@ fn score(name: &'static str, format: &str, min: f64) -> Score {
     let mut miner = PatternMiner::new(config);
     let handles: Vec<_> = lines.iter().map(|l| miner.add_tagged(l, None)).collect();
     let (patterns, index) = miner.finish_indexed();
-    let pred: Vec<usize> = handles
-        .iter()
-        .map(|h| index.pattern_of(*h).expect("no eviction at this size"))
-        .collect();
+    let pred: Vec<usize> = handles.iter().map(|h| index.pattern_of(*h).expect("no eviction at this size")).collect();
     if std::env::var_os("LOGHUB_DUMP").is_some_and(|v| v == name) {
         for p in &patterns {
             println!("{:5} {}", p.sample_count, p.pattern);
         }
         let mut wrong: BTreeMap<String, BTreeMap<usize, usize>> = BTreeMap::new();
         for (i, t) in truth.iter().enumerate() {
-            *wrong
-                .entry(t.clone().unwrap_or_else(|| "?".into()))
-                .or_default()
-                .entry(pred[i])
-                .or_default() += 1;
+            *wrong.entry(t.clone().unwrap_or_else(|| "?".into())).or_default().entry(pred[i]).or_default() += 1;
         }
         for (t, ps) in &wrong {
             if ps.len() > 1 {
@@ -317,14 +251,8 @@ fn score(name: &'static str, format: &str, min: f64) -> Score {
 
 #[test]
 fn loghub_grouping_accuracy() {
-    let scores: Vec<Score> = DATASETS
-        .iter()
-        .map(|(name, format, min)| score(name, format, *min))
-        .collect();
-    println!(
-        "{:<12} {:>8} {:>8} {:>9} {:>9} {:>6}",
-        "dataset", "GA", "min", "patterns", "templates", "unmatched"
-    );
+    let scores: Vec<Score> = DATASETS.iter().map(|(name, format, min)| score(name, format, *min)).collect();
+    println!("{:<12} {:>8} {:>8} {:>9} {:>9} {:>6}", "dataset", "GA", "min", "patterns", "templates", "unmatched");
     let mut sum = 0.0;
     for s in &scores {
         sum += s.accuracy;
@@ -339,8 +267,5 @@ fn loghub_grouping_accuracy() {
         .filter(|s| s.accuracy < s.min)
         .map(|s| format!("{} {:.3} < {:.2}", s.name, s.accuracy, s.min))
         .collect();
-    assert!(
-        failed.is_empty(),
-        "grouping accuracy below threshold: {failed:?}"
-    );
+    assert!(failed.is_empty(), "grouping accuracy below threshold: {failed:?}");
 }

@@ -1,10 +1,10 @@
 //! Runs a compiled Insights query: base scan → compiled plan → rendered rows, plus the
 //! statistics GetQueryResults reports.
 
+use datafusion::dataframe::DataFrame;
 use datafusion::execution::context::SessionConfig;
 use datafusion::functions_aggregate::expr_fn as agg;
 use datafusion::prelude::{SessionContext, col, lit};
-use datafusion::dataframe::DataFrame;
 use larch_insights::{CommandKind, DiffBaseline, Query};
 use larch_storage::{LogGroup, Storage};
 
@@ -31,7 +31,8 @@ pub fn session() -> SessionContext {
 
 /// A session that carries the account's lookup tables (for the `lookup` command).
 fn session_with(lookups: Option<LookupTables>) -> SessionContext {
-    let mut config = SessionConfig::new().with_target_partitions(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
+    let mut config =
+        SessionConfig::new().with_target_partitions(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
     // Read Parquet strings as plain Utf8 so segments union with in-memory batches.
     config.options_mut().execution.parquet.schema_force_view_types = false;
     config.options_mut().execution.parquet.pushdown_filters = true;
@@ -64,7 +65,11 @@ pub fn diff_window(ast: &Query, params: &CompileParams) -> Option<(i64, i64)> {
 /// month's length).
 fn minus_month(ms: i64) -> i64 {
     let Ok(t) = time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000) else { return ms };
-    let (year, month) = if t.month() == time::Month::January { (t.year() - 1, time::Month::December) } else { (t.year(), t.month().previous()) };
+    let (year, month) = if t.month() == time::Month::January {
+        (t.year() - 1, time::Month::December)
+    } else {
+        (t.year(), t.month().previous())
+    };
     let day = t.day().min(month.length(year));
     let Ok(date) = time::Date::from_calendar_date(year, month, day) else { return ms };
     (t.replace_date(date).unix_timestamp_nanos() / 1_000_000) as i64
@@ -72,7 +77,13 @@ fn minus_month(ms: i64) -> i64 {
 
 /// The relation a query's commands read: the base relation, plus, for `diff`, the baseline
 /// window's events, every row tagged with [`WINDOW_COLUMN`] (0 = query window, 1 = baseline).
-async fn query_input(ctx: &SessionContext, scan: &[ScanGroup], ast: &Query, params: &CompileParams, base: &DataFrame) -> Result<DataFrame> {
+async fn query_input(
+    ctx: &SessionContext,
+    scan: &[ScanGroup],
+    ast: &Query,
+    params: &CompileParams,
+    base: &DataFrame,
+) -> Result<DataFrame> {
     let Some((start, end)) = diff_window(ast, params) else { return Ok(base.clone()) };
     let baseline = base_frame(ctx, scan, start, end).await?;
     Ok(base.clone().with_column(WINDOW_COLUMN, lit(0i64))?.union(baseline.with_column(WINDOW_COLUMN, lit(1i64))?)?)
@@ -90,7 +101,9 @@ fn lookups_for(storage: &Storage, groups: &[LogGroup], ast: &Query) -> Option<Lo
 fn scan_groups(storage: &Storage, groups: &[LogGroup]) -> Vec<ScanGroup> {
     groups
         .iter()
-        .filter_map(|g| storage.snapshot(g.id).map(|snapshot| ScanGroup { snapshot, log: format!("{}:{}", g.account, g.name) }))
+        .filter_map(|g| {
+            storage.snapshot(g.id).map(|snapshot| ScanGroup { snapshot, log: format!("{}:{}", g.account, g.name) })
+        })
         .collect()
 }
 
@@ -104,7 +117,13 @@ pub async fn check(query_text: &str, ast: &Query, params: CompileParams) -> Resu
 }
 
 /// Executes a query over `groups`.
-pub async fn execute(storage: &Storage, groups: &[LogGroup], query_text: &str, ast: &Query, params: CompileParams) -> Result<(Vec<Row>, Statistics)> {
+pub async fn execute(
+    storage: &Storage,
+    groups: &[LogGroup],
+    query_text: &str,
+    ast: &Query,
+    params: CompileParams,
+) -> Result<(Vec<Row>, Statistics)> {
     let ctx = session_with(lookups_for(storage, groups, ast));
     let scan = scan_groups(storage, groups);
     let base = base_frame(&ctx, &scan, params.start_ms, params.end_ms).await?;
@@ -113,8 +132,15 @@ pub async fn execute(storage: &Storage, groups: &[LogGroup], query_text: &str, a
     // Segments entirely inside the range are counted from their metadata; only the rest is read.
     let (known_rows, known_bytes, remainder) = split_by_metadata(&scan, params.start_ms, params.end_ms);
     let remainder = base_frame(&ctx, &remainder, params.start_ms, params.end_ms).await?;
-    let scanned = remainder.aggregate(vec![], vec![agg::count(lit(1i64)).alias("n"), agg::sum(datafusion::functions::expr_fn::octet_length(col(cols::MSG))).alias("b")])?;
-    let (batches, scanned, matched) = tokio::join!(compiled.frame.collect(), scanned.collect(), compiled.matched.count());
+    let scanned = remainder.aggregate(
+        vec![],
+        vec![
+            agg::count(lit(1i64)).alias("n"),
+            agg::sum(datafusion::functions::expr_fn::octet_length(col(cols::MSG))).alias("b"),
+        ],
+    )?;
+    let (batches, scanned, matched) =
+        tokio::join!(compiled.frame.collect(), scanned.collect(), compiled.matched.count());
     let batches = batches?;
     let scanned = scanned?;
     let rows = render(&batches, &compiled.output, compiled.aggregated)?;
@@ -160,7 +186,10 @@ fn first_row_numbers(batches: &[datafusion::arrow::record_batch::RecordBatch]) -
     let Some(batch) = batches.iter().find(|b| b.num_rows() > 0) else { return Ok((0.0, 0.0)) };
     let get = |i: usize| -> Result<f64> {
         let a = datafusion::arrow::compute::cast(batch.column(i), &datafusion::arrow::datatypes::DataType::Float64)?;
-        let a = a.as_any().downcast_ref::<datafusion::arrow::array::Float64Array>().ok_or_else(|| QueryError::Execution("bad statistics".into()))?;
+        let a = a
+            .as_any()
+            .downcast_ref::<datafusion::arrow::array::Float64Array>()
+            .ok_or_else(|| QueryError::Execution("bad statistics".into()))?;
         Ok(if a.is_null(0) { 0.0 } else { a.value(0) })
     };
     Ok((get(0)?, get(1)?))

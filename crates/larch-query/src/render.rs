@@ -15,11 +15,7 @@ use crate::scan::cols;
 pub type Row = Vec<(String, String)>;
 
 /// Renders batches of a compiled query. Non-aggregated rows get `@ptr`.
-pub fn render(
-    batches: &[RecordBatch],
-    output: &[OutputColumn],
-    aggregated: bool,
-) -> Result<Vec<Row>> {
+pub fn render(batches: &[RecordBatch], output: &[OutputColumn], aggregated: bool) -> Result<Vec<Row>> {
     let mut rows = Vec::new();
     for batch in batches {
         let mut columns: Vec<(&OutputColumn, ArrayRef)> = Vec::new();
@@ -84,9 +80,7 @@ fn value(array: &ArrayRef, kind: Kind, i: usize) -> Option<String> {
     }
     Some(match kind {
         Kind::Time => try_format_timestamp(array.as_primitive::<Int64Type>().value(i))?,
-        Kind::Num if array.data_type() == &DataType::Int64 => {
-            array.as_primitive::<Int64Type>().value(i).to_string()
-        }
+        Kind::Num if array.data_type() == &DataType::Int64 => array.as_primitive::<Int64Type>().value(i).to_string(),
         Kind::Num => {
             let v = array.as_primitive::<Float64Type>().value(i);
             if !v.is_finite() {
@@ -114,9 +108,7 @@ pub fn format_number(v: f64) -> String {
 /// [`format_timestamp`], or `None` outside the years 1..9999 (shown as absent).
 pub fn try_format_timestamp(ms: i64) -> Option<String> {
     let t = time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000).ok()?;
-    let f = time::macros::format_description!(
-        "[year]-[month]-[day] [hour]:[minute]:[second].[subsecond digits:3]"
-    );
+    let f = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second].[subsecond digits:3]");
     t.format(&f).ok()
 }
 
@@ -124,9 +116,7 @@ pub fn try_format_timestamp(ms: i64) -> Option<String> {
 pub fn format_timestamp(ms: i64) -> String {
     let t = time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    let f = time::macros::format_description!(
-        "[year]-[month]-[day] [hour]:[minute]:[second].[subsecond digits:3]"
-    );
+    let f = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second].[subsecond digits:3]");
     t.format(&f).unwrap_or_default()
 }
 
@@ -155,14 +145,8 @@ mod tests {
         assert_eq!(format_number(3.0), "3");
         assert_eq!(format_number(102.25), "102.25");
         assert_eq!(format_number(-0.5), "-0.5");
-        assert_eq!(
-            format_timestamp(1_764_064_800_123),
-            "2025-11-25 10:00:00.123"
-        );
-        assert_eq!(
-            decode_ptr(&encode_ptr(7, 42, 1_700_000_000_000)),
-            Some((7, 42, 1_700_000_000_000))
-        );
+        assert_eq!(format_timestamp(1_764_064_800_123), "2025-11-25 10:00:00.123");
+        assert_eq!(decode_ptr(&encode_ptr(7, 42, 1_700_000_000_000)), Some((7, 42, 1_700_000_000_000)));
         assert_eq!(decode_ptr("garbage"), None);
     }
 }

@@ -12,7 +12,9 @@ use datafusion::dataframe::DataFrame;
 use datafusion::prelude::{ParquetReadOptions, SessionContext, cast, col, in_list, lit};
 
 use larch_storage::GroupSnapshot;
-use larch_storage::schema::{COL_INGESTION_TIME, COL_MESSAGE, COL_SEQ, COL_STREAM, COL_STREAM_ID, COL_TIMESTAMP, event_schema};
+use larch_storage::schema::{
+    COL_INGESTION_TIME, COL_MESSAGE, COL_SEQ, COL_STREAM, COL_STREAM_ID, COL_TIMESTAMP, event_schema,
+};
 
 use crate::error::Result;
 

@@ -69,9 +69,7 @@ fn parse_time(s: &str) -> Result<i64, String> {
 fn key_values(s: &str) -> Result<BTreeMap<String, String>, String> {
     let mut out = BTreeMap::new();
     for part in s.split_whitespace() {
-        let (k, v) = part
-            .split_once('=')
-            .ok_or_else(|| format!("expected key=value, got {part:?}"))?;
+        let (k, v) = part.split_once('=').ok_or_else(|| format!("expected key=value, got {part:?}"))?;
         out.insert(k.to_string(), v.to_string());
     }
     Ok(out)
@@ -90,29 +88,11 @@ fn load_file(spec: &str) -> Result<Result<Vec<Event>, String>, String> {
     let path = parts.next().ok_or("@file needs a path")?;
     let opts = key_values(&parts.collect::<Vec<_>>().join(" "))?;
     let stream = opts.get("stream").cloned().unwrap_or_else(|| "file".into());
-    let start = opts
-        .get("start")
-        .map(|s| parse_time(s))
-        .transpose()?
-        .unwrap_or(DEFAULT_FILE_START_MS);
-    let step: i64 = opts
-        .get("step")
-        .map(|s| s.parse())
-        .transpose()
-        .map_err(|e| format!("step: {e}"))?
-        .unwrap_or(1000);
-    let lines: usize = opts
-        .get("lines")
-        .map(|s| s.parse())
-        .transpose()
-        .map_err(|e| format!("lines: {e}"))?
-        .unwrap_or(usize::MAX);
-    let skip: usize = opts
-        .get("skip")
-        .map(|s| s.parse())
-        .transpose()
-        .map_err(|e| format!("skip: {e}"))?
-        .unwrap_or(0);
+    let start = opts.get("start").map(|s| parse_time(s)).transpose()?.unwrap_or(DEFAULT_FILE_START_MS);
+    let step: i64 = opts.get("step").map(|s| s.parse()).transpose().map_err(|e| format!("step: {e}"))?.unwrap_or(1000);
+    let lines: usize =
+        opts.get("lines").map(|s| s.parse()).transpose().map_err(|e| format!("lines: {e}"))?.unwrap_or(usize::MAX);
+    let skip: usize = opts.get("skip").map(|s| s.parse()).transpose().map_err(|e| format!("skip: {e}"))?.unwrap_or(0);
     let full = shared_data_dir().join(path);
     let Ok(bytes) = std::fs::read(&full) else {
         return Ok(Err(format!("missing data file {}", full.display())));
@@ -166,11 +146,7 @@ fn parse_file(path: &Path) -> Result<GoldenFile, String> {
                     i += 1;
                     continue;
                 }
-                return Err(format!(
-                    "{}:{}: expected a section header, got {header:?}",
-                    path.display(),
-                    i + 1
-                ));
+                return Err(format!("{}:{}: expected a section header, got {header:?}", path.display(), i + 1));
             };
             let section_start = i;
             i += 1;
@@ -184,40 +160,28 @@ fn parse_file(path: &Path) -> Result<GoldenFile, String> {
             match kind {
                 "events" => {
                     let opts = key_values(rest)?;
-                    let group = opts
-                        .get("group")
-                        .cloned()
-                        .unwrap_or_else(|| DEFAULT_GROUP.into());
+                    let group = opts.get("group").cloned().unwrap_or_else(|| DEFAULT_GROUP.into());
                     let mut events = Vec::new();
                     for (n, line) in body.iter().enumerate() {
                         if line.is_empty() || line.starts_with("//") {
                             continue;
                         }
                         if let Some(spec) = line.strip_prefix("@file ") {
-                            match load_file(spec)
-                                .map_err(|e| format!("{}: {e}", at(body_start + n)))?
-                            {
+                            match load_file(spec).map_err(|e| format!("{}: {e}", at(body_start + n)))? {
                                 Ok(mut loaded) => events.append(&mut loaded),
                                 Err(note) => skip = Some(note),
                             }
                             continue;
                         }
                         let mut parts = line.splitn(3, '\t');
-                        let (Some(ts), Some(stream), Some(message)) =
-                            (parts.next(), parts.next(), parts.next())
-                        else {
+                        let (Some(ts), Some(stream), Some(message)) = (parts.next(), parts.next(), parts.next()) else {
                             return Err(format!(
                                 "{}: event lines are timestamp<TAB>stream<TAB>message",
                                 at(body_start + n)
                             ));
                         };
-                        let timestamp =
-                            parse_time(ts).map_err(|e| format!("{}: {e}", at(body_start + n)))?;
-                        events.push(Event {
-                            timestamp,
-                            stream: stream.to_string(),
-                            message: message.to_string(),
-                        });
+                        let timestamp = parse_time(ts).map_err(|e| format!("{}: {e}", at(body_start + n)))?;
+                        events.push(Event { timestamp, stream: stream.to_string(), message: message.to_string() });
                     }
                     let d = dataset.get_or_insert_with(Vec::new);
                     match d.iter_mut().find(|(g, _)| *g == group) {
@@ -241,32 +205,17 @@ fn parse_file(path: &Path) -> Result<GoldenFile, String> {
                 }
                 "expected" => {
                     let unordered = rest.trim() == "unordered";
-                    let rows: Vec<String> =
-                        body.iter().filter(|l| !l.is_empty()).cloned().collect();
-                    expect = Some(Expect::Rows {
-                        unordered,
-                        lines: rows,
-                    });
+                    let rows: Vec<String> = body.iter().filter(|l| !l.is_empty()).cloned().collect();
+                    expect = Some(Expect::Rows { unordered, lines: rows });
                     expect_lines = (section_start, trim_blank_end(&lines, i));
                 }
                 "error" => {
-                    let text = body
-                        .iter()
-                        .filter(|l| !l.is_empty())
-                        .cloned()
-                        .collect::<Vec<_>>()
-                        .join("\n");
+                    let text = body.iter().filter(|l| !l.is_empty()).cloned().collect::<Vec<_>>().join("\n");
                     expect = Some(Expect::Error(text));
                     expect_lines = (section_start, trim_blank_end(&lines, i));
                 }
                 "statistics" => {
-                    statistics = Some(
-                        body.iter()
-                            .filter(|l| !l.is_empty())
-                            .cloned()
-                            .collect::<Vec<_>>()
-                            .join(" "),
-                    )
+                    statistics = Some(body.iter().filter(|l| !l.is_empty()).cloned().collect::<Vec<_>>().join(" "))
                 }
                 other => return Err(format!("{}: unknown section {other:?}", at(section_start))),
             }
@@ -277,36 +226,17 @@ fn parse_file(path: &Path) -> Result<GoldenFile, String> {
                 datasets.len() - 1
             }
             None if datasets.is_empty() => {
-                return Err(format!(
-                    "{}: case {name:?} has no events and there is no earlier case",
-                    path.display()
-                ));
+                return Err(format!("{}: case {name:?} has no events and there is no earlier case", path.display()));
             }
             None => datasets.len() - 1,
         };
         // Skips propagate to cases sharing the dataset.
-        let skip = skip.or_else(|| {
-            cases
-                .iter()
-                .rev()
-                .find(|c: &&Case| c.dataset == dataset)
-                .and_then(|c| c.skip.clone())
-        });
-        let query =
-            query.ok_or_else(|| format!("{}: case {name:?} has no query", path.display()))?;
-        let expect = expect.ok_or_else(|| {
-            format!(
-                "{}: case {name:?} has no expected or error section",
-                path.display()
-            )
-        })?;
-        let get_time = |k: &str, d: i64| {
-            options
-                .get(k)
-                .map(|s| parse_time(s))
-                .transpose()
-                .map(|v| v.unwrap_or(d))
-        };
+        let skip =
+            skip.or_else(|| cases.iter().rev().find(|c: &&Case| c.dataset == dataset).and_then(|c| c.skip.clone()));
+        let query = query.ok_or_else(|| format!("{}: case {name:?} has no query", path.display()))?;
+        let expect =
+            expect.ok_or_else(|| format!("{}: case {name:?} has no expected or error section", path.display()))?;
+        let get_time = |k: &str, d: i64| options.get(k).map(|s| parse_time(s)).transpose().map(|v| v.unwrap_or(d));
         let modes = match options.get("mode").map(String::as_str) {
             None | Some("both") => vec![Mode::Memtable, Mode::Flushed],
             Some("memtable") => vec![Mode::Memtable],
@@ -336,19 +266,10 @@ fn parse_file(path: &Path) -> Result<GoldenFile, String> {
     let mut seen = std::collections::HashSet::new();
     for c in &cases {
         if !seen.insert(c.name.clone()) {
-            return Err(format!(
-                "{}: duplicate case name {:?}",
-                path.display(),
-                c.name
-            ));
+            return Err(format!("{}: duplicate case name {:?}", path.display(), c.name));
         }
     }
-    Ok(GoldenFile {
-        path: path.to_path_buf(),
-        lines,
-        datasets,
-        cases,
-    })
+    Ok(GoldenFile { path: path.to_path_buf(), lines, datasets, cases })
 }
 
 /// End of a block with trailing blank lines excluded.
@@ -375,16 +296,9 @@ fn escape(v: &str) -> String {
 }
 
 fn render_row(row: &[(String, String)]) -> String {
-    let fields: Vec<String> = row
-        .iter()
-        .filter(|(f, _)| f != "@ptr")
-        .map(|(f, v)| format!("{}={}", escape(f), escape(v)))
-        .collect();
-    if fields.is_empty() {
-        "(empty)".into()
-    } else {
-        fields.join(" | ")
-    }
+    let fields: Vec<String> =
+        row.iter().filter(|(f, _)| f != "@ptr").map(|(f, v)| format!("{}={}", escape(f), escape(v))).collect();
+    if fields.is_empty() { "(empty)".into() } else { fields.join(" | ") }
 }
 
 /// A loaded dataset in one storage mode.
@@ -396,37 +310,22 @@ struct Loaded {
 
 fn load(dataset: &Dataset, mode: Mode) -> Result<Loaded, String> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let storage = Storage::open_without_background(StorageConfig::new(dir.path()))
-        .map_err(|e| e.to_string())?;
+    let storage = Storage::open_without_background(StorageConfig::new(dir.path())).map_err(|e| e.to_string())?;
     let mut groups = Vec::new();
-    let mut puts: Vec<(
-        larch_storage::GroupId,
-        larch_storage::LogStream,
-        Vec<NewEvent>,
-    )> = Vec::new();
+    let mut puts: Vec<(larch_storage::GroupId, larch_storage::LogStream, Vec<NewEvent>)> = Vec::new();
     for (group, events) in dataset {
-        let g = storage
-            .create_log_group(ACCOUNT, group, NewLogGroup::default())
-            .map_err(|e| e.to_string())?;
+        let g = storage.create_log_group(ACCOUNT, group, NewLogGroup::default()).map_err(|e| e.to_string())?;
         let mut by_stream: BTreeMap<&str, Vec<&Event>> = BTreeMap::new();
         for e in events {
             by_stream.entry(&e.stream).or_default().push(e);
         }
         for (stream, mut events) in by_stream {
-            let s = storage
-                .create_log_stream(ACCOUNT, group, stream)
-                .map_err(|e| e.to_string())?;
+            let s = storage.create_log_stream(ACCOUNT, group, stream).map_err(|e| e.to_string())?;
             events.sort_by_key(|e| e.timestamp);
             puts.push((
                 g.id,
                 s,
-                events
-                    .iter()
-                    .map(|e| NewEvent {
-                        timestamp: e.timestamp,
-                        message: e.message.clone(),
-                    })
-                    .collect(),
+                events.iter().map(|e| NewEvent { timestamp: e.timestamp, message: e.message.clone() }).collect(),
             ));
         }
         groups.push(g);
@@ -434,9 +333,7 @@ fn load(dataset: &Dataset, mode: Mode) -> Result<Loaded, String> {
     match mode {
         Mode::Memtable => {
             for (g, s, events) in puts {
-                storage
-                    .put_events_blocking(g, &s, events, INGESTION_MS)
-                    .map_err(|e| e.to_string())?;
+                storage.put_events_blocking(g, &s, events, INGESTION_MS).map_err(|e| e.to_string())?;
             }
         }
         Mode::Flushed => {
@@ -445,28 +342,20 @@ fn load(dataset: &Dataset, mode: Mode) -> Result<Loaded, String> {
             for (g, s, mut events) in puts {
                 let second = events.split_off(events.len() / 2);
                 if !events.is_empty() {
-                    storage
-                        .put_events_blocking(g, &s, events, INGESTION_MS)
-                        .map_err(|e| e.to_string())?;
+                    storage.put_events_blocking(g, &s, events, INGESTION_MS).map_err(|e| e.to_string())?;
                 }
                 rest.push((g, s, second));
             }
             storage.flush().map_err(|e| e.to_string())?;
             for (g, s, events) in rest {
                 if !events.is_empty() {
-                    storage
-                        .put_events_blocking(g, &s, events, INGESTION_MS)
-                        .map_err(|e| e.to_string())?;
+                    storage.put_events_blocking(g, &s, events, INGESTION_MS).map_err(|e| e.to_string())?;
                 }
             }
             storage.flush().map_err(|e| e.to_string())?;
         }
     }
-    Ok(Loaded {
-        _dir: dir,
-        storage,
-        groups,
-    })
+    Ok(Loaded { _dir: dir, storage, groups })
 }
 
 struct Outcome {
@@ -479,25 +368,13 @@ async fn run_case(loaded: &Loaded, case: &Case, unordered: bool) -> Outcome {
         Ok(ast) => ast,
         Err(e) => {
             return Outcome {
-                expect: Expect::Error(format!(
-                    "MalformedQueryException {}..{} {}",
-                    e.start,
-                    e.end,
-                    escape(&e.message)
-                )),
+                expect: Expect::Error(format!("MalformedQueryException {}..{} {}", e.start, e.end, escape(&e.message))),
                 statistics: String::new(),
             };
         }
     };
-    let params = CompileParams {
-        start_ms: case.start,
-        end_ms: case.end,
-        now_ms: case.now,
-        default_limit: case.limit,
-    };
-    match larch_query::engine::execute(&loaded.storage, &loaded.groups, &case.query, &ast, params)
-        .await
-    {
+    let params = CompileParams { start_ms: case.start, end_ms: case.end, now_ms: case.now, default_limit: case.limit };
+    match larch_query::engine::execute(&loaded.storage, &loaded.groups, &case.query, &ast, params).await {
         Ok((rows, stats)) => {
             let mut lines: Vec<String> = rows.iter().map(|r| render_row(r)).collect();
             if unordered {
@@ -505,21 +382,11 @@ async fn run_case(loaded: &Loaded, case: &Case, unordered: bool) -> Outcome {
             }
             Outcome {
                 expect: Expect::Rows { unordered, lines },
-                statistics: format!(
-                    "matched={} scanned={}",
-                    stats.records_matched, stats.records_scanned
-                ),
+                statistics: format!("matched={} scanned={}", stats.records_matched, stats.records_scanned),
             }
         }
-        Err(QueryError::Malformed {
-            start,
-            end,
-            message,
-        }) => Outcome {
-            expect: Expect::Error(format!(
-                "MalformedQueryException {start}..{end} {}",
-                escape(&message)
-            )),
+        Err(QueryError::Malformed { start, end, message }) => Outcome {
+            expect: Expect::Error(format!("MalformedQueryException {start}..{end} {}", escape(&message))),
             statistics: String::new(),
         },
         Err(e) => Outcome {
@@ -552,11 +419,8 @@ fn matches(expected: &Expect, actual: &Expect) -> bool {
 fn render_expect(e: &Expect) -> Vec<String> {
     match e {
         Expect::Rows { unordered, lines } => {
-            let mut out = vec![if *unordered {
-                "-- expected unordered".to_string()
-            } else {
-                "-- expected".to_string()
-            }];
+            let mut out =
+                vec![if *unordered { "-- expected unordered".to_string() } else { "-- expected".to_string() }];
             out.extend(lines.iter().cloned());
             out
         }
@@ -575,10 +439,7 @@ fn golden() {
         .filter(|p| p.extension().is_some_and(|x| x == "golden"))
         .collect();
     paths.sort();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     let mut failures = Vec::new();
     let mut ran = 0;
     let mut skipped = Vec::new();
@@ -590,10 +451,7 @@ fn golden() {
                 continue;
             }
         };
-        let file_name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let mut replacements: Vec<((usize, usize), Vec<String>)> = Vec::new();
         let mut cache: Option<(usize, Mode, Loaded)> = None;
         for case in &file.cases {
@@ -605,18 +463,10 @@ fn golden() {
                 skipped.push(format!("{id}: {note}"));
                 continue;
             }
-            let unordered = matches!(
-                case.expect,
-                Expect::Rows {
-                    unordered: true,
-                    ..
-                }
-            );
+            let unordered = matches!(case.expect, Expect::Rows { unordered: true, .. });
             let mut first: Option<Outcome> = None;
             for &mode in &case.modes {
-                let reuse = cache
-                    .as_ref()
-                    .is_some_and(|(d, m, _)| *d == case.dataset && *m == mode);
+                let reuse = cache.as_ref().is_some_and(|(d, m, _)| *d == case.dataset && *m == mode);
                 if !reuse {
                     cache = None;
                     match load(&file.datasets[case.dataset], mode) {
@@ -632,15 +482,10 @@ fn golden() {
                 };
                 let outcome = runtime.block_on(run_case(loaded, case, unordered));
                 ran += 1;
-                let stats_ok = case
-                    .statistics
-                    .as_ref()
-                    .is_none_or(|s| *s == outcome.statistics);
+                let stats_ok = case.statistics.as_ref().is_none_or(|s| *s == outcome.statistics);
                 if (!matches(&case.expect, &outcome.expect) || !stats_ok) && !update {
-                    let mut msg = format!(
-                        "{id} [{mode:?}]\n  query: {}\n  expected:\n",
-                        case.query.replace('\n', "\n         ")
-                    );
+                    let mut msg =
+                        format!("{id} [{mode:?}]\n  query: {}\n  expected:\n", case.query.replace('\n', "\n         "));
                     for l in render_expect(&case.expect) {
                         let _ = writeln!(msg, "    {l}");
                     }
@@ -670,9 +515,7 @@ fn golden() {
                 && !matches(&case.expect, &f.expect)
             {
                 let mut new = render_expect(&f.expect);
-                if let Expect::Rows {
-                    unordered: true, ..
-                } = case.expect
+                if let Expect::Rows { unordered: true, .. } = case.expect
                     && let Some(h) = new.first_mut()
                 {
                     *h = "-- expected unordered".into();
@@ -686,10 +529,8 @@ fn golden() {
                 .map(|t| t.lines().map(str::to_string).collect())
                 .unwrap_or_default();
             if now != file.lines {
-                failures.push(format!(
-                    "{}: changed while the suite ran; not rewritten (run again)",
-                    file.path.display()
-                ));
+                failures
+                    .push(format!("{}: changed while the suite ran; not rewritten (run again)", file.path.display()));
                 continue;
             }
             let mut lines = file.lines.clone();
@@ -707,10 +548,5 @@ fn golden() {
         eprintln!("skipped {s}");
     }
     eprintln!("golden: {ran} case runs, {} failures", failures.len());
-    assert!(
-        failures.is_empty(),
-        "{} golden failures:\n\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} golden failures:\n\n{}", failures.len(), failures.join("\n"));
 }

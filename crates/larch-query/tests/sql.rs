@@ -38,7 +38,11 @@ fn params(start_ms: i64, end_ms: i64) -> CompileParams {
     CompileParams { start_ms, end_ms, now_ms: T0, default_limit: 10_000 }
 }
 
-async fn run_in(storage: &Storage, text: &str, p: CompileParams) -> Result<(Vec<Row>, larch_query::engine::Statistics), QueryError> {
+async fn run_in(
+    storage: &Storage,
+    text: &str,
+    p: CompileParams,
+) -> Result<(Vec<Row>, larch_query::engine::Statistics), QueryError> {
     let query = sql::prepare(text).await?;
     let groups = sql::resolve_in(storage, ACCOUNT, &query)?;
     sql::execute(storage, &query, &groups, p).await
@@ -68,7 +72,8 @@ async fn system_fields_and_time_range() {
             ("@ingestionTime", "2025-01-01 00:00:10.000"),
         ])
     );
-    let (rows, stats) = run_in(&s, "SELECT count(*) AS n FROM `/aws/lambda/orders`", params(T0, T0 + 7_200_000)).await.unwrap();
+    let (rows, stats) =
+        run_in(&s, "SELECT count(*) AS n FROM `/aws/lambda/orders`", params(T0, T0 + 7_200_000)).await.unwrap();
     assert_eq!(rows, vec![row(&[("n", "4")])]);
     assert_eq!(stats.records_scanned, 4.0);
     assert_eq!(stats.log_groups_scanned, 1.0);
@@ -120,7 +125,13 @@ async fn several_groups_arns_joins_ctes() {
     let dir = tempfile::tempdir().unwrap();
     let s = storage(dir.path()).await;
     let rows = run(&s, "SELECT `@log`, count(*) AS n FROM `logGroups(logGroupIdentifier: ['/aws/lambda/orders', 'payments'])` GROUP BY `@log` ORDER BY `@log`").await;
-    assert_eq!(rows, vec![row(&[("@log", "123456789012:/aws/lambda/orders"), ("n", "3")]), row(&[("@log", "123456789012:payments"), ("n", "2")])]);
+    assert_eq!(
+        rows,
+        vec![
+            row(&[("@log", "123456789012:/aws/lambda/orders"), ("n", "3")]),
+            row(&[("@log", "123456789012:payments"), ("n", "2")])
+        ]
+    );
     let rows = run(&s, "SELECT count(*) AS n FROM `arn:aws:logs:us-east-1:123456789012:log-group:payments:*`").await;
     assert_eq!(rows, vec![row(&[("n", "2")])]);
     let rows = run(
@@ -162,7 +173,15 @@ async fn errors() {
     let (start, end, message) = malformed(sql::prepare("SELECT *\nFRM `a`").await.unwrap_err());
     assert!(message.contains("Line: 2"), "{message}");
     assert_eq!((start, end), (9, 12));
-    for ddl in ["CREATE TABLE t (a INT)", "INSERT INTO `a` VALUES (1)", "DROP TABLE `a`", "SET x = 1", "COPY `a` TO '/tmp/x.csv'", "EXPLAIN SELECT * FROM `a`", "DELETE FROM `a`"] {
+    for ddl in [
+        "CREATE TABLE t (a INT)",
+        "INSERT INTO `a` VALUES (1)",
+        "DROP TABLE `a`",
+        "SET x = 1",
+        "COPY `a` TO '/tmp/x.csv'",
+        "EXPLAIN SELECT * FROM `a`",
+        "DELETE FROM `a`",
+    ] {
         let (_, _, message) = malformed(sql::prepare(ddl).await.unwrap_err());
         assert!(message.contains("Only read-only SELECT"), "{ddl}: {message}");
     }
@@ -172,7 +191,8 @@ async fn errors() {
     assert!(message.contains("single statement"), "{message}");
     let (_, _, message) = malformed(sql::prepare("SELECT no_such_function(`@message`) FROM `a`").await.unwrap_err());
     assert!(message.contains("no_such_function"), "{message}");
-    let (_, _, message) = malformed(sql::prepare("SELECT * FROM `logGroups(logGroupIdentifier: [])`").await.unwrap_err());
+    let (_, _, message) =
+        malformed(sql::prepare("SELECT * FROM `logGroups(logGroupIdentifier: [])`").await.unwrap_err());
     assert!(message.contains("logGroupIdentifier"), "{message}");
     let query = sql::prepare("SELECT * FROM `/aws/lambda/nope`").await.unwrap();
     match sql::resolve_in(&s, ACCOUNT, &query) {
@@ -183,11 +203,15 @@ async fn errors() {
 
 #[tokio::test]
 async fn star_and_field_discovery() {
-    let q = sql::prepare("SELECT Operation, `user.id`, `@message` FROM `g` AS A WHERE A.level = 'x' ORDER BY Operation").await.unwrap();
+    let q =
+        sql::prepare("SELECT Operation, `user.id`, `@message` FROM `g` AS A WHERE A.level = 'x' ORDER BY Operation")
+            .await
+            .unwrap();
     assert_eq!(q.fields(), ["level", "Operation", "user.id"]);
     assert_eq!(q.tables()[0].name, "g");
     // Aliases are not fields.
-    let q = sql::prepare("SELECT level AS l, count(*) AS c FROM `g` GROUP BY level HAVING c > 1 ORDER BY l").await.unwrap();
+    let q =
+        sql::prepare("SELECT level AS l, count(*) AS c FROM `g` GROUP BY level HAVING c > 1 ORDER BY l").await.unwrap();
     assert_eq!(q.fields(), ["level"]);
     let dir = tempfile::tempdir().unwrap();
     let s = storage(dir.path()).await;

@@ -9,7 +9,9 @@ use larch_storage::{NewEvent, NewLogGroup, Storage, StorageConfig};
 const ACCOUNT: &str = "000000000000";
 
 fn events(from: i64, n: i64, tag: &str) -> Vec<NewEvent> {
-    (0..n).map(|i| NewEvent { timestamp: from + i * 1000, message: format!("{tag} {i:04} ERROR={}", i % 3 == 0) }).collect()
+    (0..n)
+        .map(|i| NewEvent { timestamp: from + i * 1000, message: format!("{tag} {i:04} ERROR={}", i % 3 == 0) })
+        .collect()
 }
 
 async fn flush(storage: &Storage) {
@@ -17,7 +19,12 @@ async fn flush(storage: &Storage) {
     tokio::task::spawn_blocking(move || s.flush()).await.unwrap().unwrap();
 }
 
-async fn run(storage: &Storage, query: &str, start_ms: i64, end_ms: i64) -> (Vec<Vec<(String, String)>>, larch_query::engine::Statistics) {
+async fn run(
+    storage: &Storage,
+    query: &str,
+    start_ms: i64,
+    end_ms: i64,
+) -> (Vec<Vec<(String, String)>>, larch_query::engine::Statistics) {
     let group = storage.log_group(ACCOUNT, "/g").unwrap();
     let ast = larch_insights::parse(query).unwrap();
     let params = CompileParams { start_ms, end_ms, now_ms: end_ms, default_limit: 10_000 };

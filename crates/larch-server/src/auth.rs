@@ -35,7 +35,13 @@ pub fn authenticate(
                     let status = StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
                     ApiError::new(e.aws_error_code(), status, e.to_string())
                 })?;
-            let account = account.into_inner().ok_or_else(|| ApiError::new("UnrecognizedClientException", StatusCode::BAD_REQUEST, "The security token included in the request is invalid."))?;
+            let account = account.into_inner().ok_or_else(|| {
+                ApiError::new(
+                    "UnrecognizedClientException",
+                    StatusCode::BAD_REQUEST,
+                    "The security token included in the request is invalid.",
+                )
+            })?;
             Ok((account, verified.region))
         }
     }

@@ -6,11 +6,7 @@ use crate::context::RequestContext;
 use crate::error::ApiError;
 use crate::ops;
 
-pub async fn dispatch(
-    ctx: &RequestContext,
-    operation: &str,
-    input: Value,
-) -> Result<Value, ApiError> {
+pub async fn dispatch(ctx: &RequestContext, operation: &str, input: Value) -> Result<Value, ApiError> {
     match operation {
         "CreateLogGroup" => ops::log_groups::create(ctx, input),
         "DeleteLogGroup" => ops::log_groups::delete(ctx, input),
@@ -40,9 +36,7 @@ pub async fn dispatch(
             {
                 return queries.call(ctx, other, input).await;
             }
-            Err(ApiError::invalid_operation(format!(
-                "The operation {other} is not supported by larch yet."
-            )))
+            Err(ApiError::invalid_operation(format!("The operation {other} is not supported by larch yet.")))
         }
     }
 }

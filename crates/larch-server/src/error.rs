@@ -17,12 +17,7 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(code: &'static str, status: StatusCode, message: impl Into<String>) -> Self {
-        ApiError {
-            code,
-            message: message.into(),
-            status,
-            extra: Map::new(),
-        }
+        ApiError { code, message: message.into(), status, extra: Map::new() }
     }
 
     pub fn with_member(mut self, name: &str, value: Value) -> Self {
@@ -31,58 +26,34 @@ impl ApiError {
     }
 
     pub fn invalid_parameter(message: impl Into<String>) -> Self {
-        Self::new(
-            "InvalidParameterException",
-            StatusCode::BAD_REQUEST,
-            message,
-        )
+        Self::new("InvalidParameterException", StatusCode::BAD_REQUEST, message)
     }
     pub fn validation(message: impl Into<String>) -> Self {
         Self::new("ValidationException", StatusCode::BAD_REQUEST, message)
     }
     pub fn not_found(message: impl Into<String>) -> Self {
-        Self::new(
-            "ResourceNotFoundException",
-            StatusCode::BAD_REQUEST,
-            message,
-        )
+        Self::new("ResourceNotFoundException", StatusCode::BAD_REQUEST, message)
     }
     pub fn already_exists(message: impl Into<String>) -> Self {
-        Self::new(
-            "ResourceAlreadyExistsException",
-            StatusCode::BAD_REQUEST,
-            message,
-        )
+        Self::new("ResourceAlreadyExistsException", StatusCode::BAD_REQUEST, message)
     }
     pub fn limit_exceeded(message: impl Into<String>) -> Self {
         Self::new("LimitExceededException", StatusCode::BAD_REQUEST, message)
     }
     pub fn invalid_operation(message: impl Into<String>) -> Self {
-        Self::new(
-            "InvalidOperationException",
-            StatusCode::BAD_REQUEST,
-            message,
-        )
+        Self::new("InvalidOperationException", StatusCode::BAD_REQUEST, message)
     }
     pub fn serialization(message: impl Into<String>) -> Self {
         Self::new("SerializationException", StatusCode::BAD_REQUEST, message)
     }
     pub fn unknown_operation(message: impl Into<String>) -> Self {
-        Self::new(
-            "UnknownOperationException",
-            StatusCode::BAD_REQUEST,
-            message,
-        )
+        Self::new("UnknownOperationException", StatusCode::BAD_REQUEST, message)
     }
     pub fn malformed_query(message: impl Into<String>) -> Self {
         Self::new("MalformedQueryException", StatusCode::BAD_REQUEST, message)
     }
     pub fn service_unavailable(message: impl Into<String>) -> Self {
-        Self::new(
-            "ServiceUnavailableException",
-            StatusCode::INTERNAL_SERVER_ERROR,
-            message,
-        )
+        Self::new("ServiceUnavailableException", StatusCode::INTERNAL_SERVER_ERROR, message)
     }
     pub fn group_not_found() -> Self {
         Self::not_found("The specified log group does not exist.")

@@ -46,7 +46,11 @@ async fn api(State(app): State<Arc<AppState>>, request: Request) -> Response {
         .to_string();
     let result = async {
         if parts.method != Method::POST {
-            return Err(ApiError::new("UnknownOperationException", StatusCode::NOT_FOUND, "Only POST / is served by the API."));
+            return Err(ApiError::new(
+                "UnknownOperationException",
+                StatusCode::NOT_FOUND,
+                "Only POST / is served by the API.",
+            ));
         }
         let body = axum::body::to_bytes(body, app.max_body_bytes).await.map_err(|_| {
             ApiError::new(
@@ -79,7 +83,8 @@ async fn handle(ctx: &RequestContext, headers: &HeaderMap, operation: &str, body
     let input: Value = if body.iter().all(u8::is_ascii_whitespace) {
         Value::Object(Default::default())
     } else {
-        serde_json::from_slice(body).map_err(|e| ApiError::serialization(format!("Malformed JSON request body: {e}")))?
+        serde_json::from_slice(body)
+            .map_err(|e| ApiError::serialization(format!("Malformed JSON request body: {e}")))?
     };
     if !input.is_object() {
         return Err(ApiError::serialization("The request body must be a JSON object."));

@@ -47,7 +47,11 @@ impl KeyStore {
     /// Opens the key store of `data_dir`. Without an environment root key and without any key
     /// on disk, generates a root key for `default_account`, stores it, and returns it so the
     /// caller can tell the user.
-    pub fn open(data_dir: &Path, env_root: Option<AccessKey>, default_account: &str) -> std::io::Result<(KeyStore, Option<AccessKey>)> {
+    pub fn open(
+        data_dir: &Path,
+        env_root: Option<AccessKey>,
+        default_account: &str,
+    ) -> std::io::Result<(KeyStore, Option<AccessKey>)> {
         let mut generated = None;
         if env_root.is_none() && list_keys(data_dir)?.is_empty() {
             generated = Some(create_key(data_dir, default_account)?);

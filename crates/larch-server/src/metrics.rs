@@ -31,21 +31,50 @@ impl Metrics {
         let counter = |out: &mut String, name: &str, help: &str, v: u64| {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}");
         };
-        counter(&mut out, "larch_events_ingested_total", "Log events accepted.", stats.events_ingested.load(Ordering::Relaxed));
-        counter(&mut out, "larch_bytes_ingested_total", "Message bytes accepted.", stats.bytes_ingested.load(Ordering::Relaxed));
-        counter(&mut out, "larch_wal_bytes_written_total", "Bytes written to the write-ahead log.", stats.wal_bytes_written.load(Ordering::Relaxed));
+        counter(
+            &mut out,
+            "larch_events_ingested_total",
+            "Log events accepted.",
+            stats.events_ingested.load(Ordering::Relaxed),
+        );
+        counter(
+            &mut out,
+            "larch_bytes_ingested_total",
+            "Message bytes accepted.",
+            stats.bytes_ingested.load(Ordering::Relaxed),
+        );
+        counter(
+            &mut out,
+            "larch_wal_bytes_written_total",
+            "Bytes written to the write-ahead log.",
+            stats.wal_bytes_written.load(Ordering::Relaxed),
+        );
         counter(&mut out, "larch_flushes_total", "Memtable flushes to Parquet.", stats.flushes.load(Ordering::Relaxed));
-        let _ = writeln!(out, "# HELP larch_wal_fsync_seconds WAL fsync latency.\n# TYPE larch_wal_fsync_seconds histogram");
+        let _ = writeln!(
+            out,
+            "# HELP larch_wal_fsync_seconds WAL fsync latency.\n# TYPE larch_wal_fsync_seconds histogram"
+        );
         for (i, bound) in FSYNC_BUCKETS.iter().enumerate() {
-            let _ = writeln!(out, "larch_wal_fsync_seconds_bucket{{le=\"{bound}\"}} {}", stats.fsync_buckets[i].load(Ordering::Relaxed));
+            let _ = writeln!(
+                out,
+                "larch_wal_fsync_seconds_bucket{{le=\"{bound}\"}} {}",
+                stats.fsync_buckets[i].load(Ordering::Relaxed)
+            );
         }
         let count = stats.fsyncs.load(Ordering::Relaxed);
         let _ = writeln!(out, "larch_wal_fsync_seconds_bucket{{le=\"+Inf\"}} {count}");
-        let _ = writeln!(out, "larch_wal_fsync_seconds_sum {}", stats.fsync_micros.load(Ordering::Relaxed) as f64 / 1e6);
+        let _ =
+            writeln!(out, "larch_wal_fsync_seconds_sum {}", stats.fsync_micros.load(Ordering::Relaxed) as f64 / 1e6);
         let _ = writeln!(out, "larch_wal_fsync_seconds_count {count}");
         let (segments, bytes) = storage.segment_bytes();
-        let _ = writeln!(out, "# HELP larch_segments Parquet segments on disk.\n# TYPE larch_segments gauge\nlarch_segments {segments}");
-        let _ = writeln!(out, "# HELP larch_segment_bytes Bytes of Parquet segments on disk.\n# TYPE larch_segment_bytes gauge\nlarch_segment_bytes {bytes}");
+        let _ = writeln!(
+            out,
+            "# HELP larch_segments Parquet segments on disk.\n# TYPE larch_segments gauge\nlarch_segments {segments}"
+        );
+        let _ = writeln!(
+            out,
+            "# HELP larch_segment_bytes Bytes of Parquet segments on disk.\n# TYPE larch_segment_bytes gauge\nlarch_segment_bytes {bytes}"
+        );
         out
     }
 }

@@ -13,18 +13,14 @@ use serde_json::Value;
 use crate::error::ApiError;
 
 static MODEL: LazyLock<Value> = LazyLock::new(|| {
-    serde_json::from_str(include_str!("../model/logs-2014-03-28.json"))
-        .expect("embedded service model is valid JSON")
+    serde_json::from_str(include_str!("../model/logs-2014-03-28.json")).expect("embedded service model is valid JSON")
 });
 
 static PATTERNS: LazyLock<Mutex<HashMap<String, Option<Regex>>>> = LazyLock::new(Default::default);
 
 /// Every operation name in the model.
 pub fn operation_names() -> Vec<&'static str> {
-    MODEL["operations"]
-        .as_object()
-        .map(|o| o.keys().map(|k| k.as_str()).collect())
-        .unwrap_or_default()
+    MODEL["operations"].as_object().map(|o| o.keys().map(|k| k.as_str()).collect()).unwrap_or_default()
 }
 
 pub fn has_operation(name: &str) -> bool {
@@ -59,10 +55,7 @@ pub fn validate_input(operation: &str, input: &Value) -> Result<(), ApiError> {
     }
     let count = v.errors.len();
     let noun = if count == 1 { "error" } else { "errors" };
-    let message = format!(
-        "{count} validation {noun} detected: {}",
-        v.errors.join("; ")
-    );
+    let message = format!("{count} validation {noun} detected: {}", v.errors.join("; "));
     let code = validation_error_code(operation);
     Err(if code == "ValidationException" {
         ApiError::validation(message)
@@ -80,12 +73,9 @@ fn check_name_lengths(operation: &str, input: &Value) -> Result<(), ApiError> {
     if validation_error_code(operation) != "InvalidParameterException" {
         return Ok(());
     }
-    let too_long = ["logGroupName", "logStreamName"].iter().any(|member| {
-        input
-            .get(member)
-            .and_then(Value::as_str)
-            .is_some_and(|s| s.chars().count() > MAX_NAME_CHARS)
-    });
+    let too_long = ["logGroupName", "logStreamName"]
+        .iter()
+        .any(|member| input.get(member).and_then(Value::as_str).is_some_and(|s| s.chars().count() > MAX_NAME_CHARS));
     if too_long {
         return Err(ApiError::invalid_parameter(
             "Invalid LogGroup or LogStream, both must have length less than or equal to 512.",
@@ -107,18 +97,12 @@ impl Validation {
             Value::Array(_) | Value::Object(_) => summarize(value),
             other => other.to_string(),
         };
-        self.errors.push(format!(
-            "Value '{shown}' at '{path}' failed to satisfy constraint: {constraint}"
-        ));
+        self.errors.push(format!("Value '{shown}' at '{path}' failed to satisfy constraint: {constraint}"));
     }
 
     fn type_error(&mut self, expected: &str, path: &str) {
         if self.serialization.is_none() {
-            let at = if path.is_empty() {
-                String::new()
-            } else {
-                format!(" at '{path}'")
-            };
+            let at = if path.is_empty() { String::new() } else { format!(" at '{path}'") };
             self.serialization = Some(format!("Unexpected value type{at}: expected {expected}"));
         }
     }
@@ -163,32 +147,17 @@ impl Validation {
                     && !values.iter().any(|e| e.as_str() == Some(s))
                 {
                     let set: Vec<&str> = values.iter().filter_map(|e| e.as_str()).collect();
-                    self.fail(
-                        value,
-                        path,
-                        format!("Member must satisfy enum value set: [{}]", set.join(", ")),
-                    );
+                    self.fail(value, path, format!("Member must satisfy enum value set: [{}]", set.join(", ")));
                 }
                 if let Some(pattern) = shape["pattern"].as_str()
                     && !pattern_matches(pattern, s)
                 {
-                    self.fail(
-                        value,
-                        path,
-                        format!("Member must satisfy regular expression pattern: {pattern}"),
-                    );
+                    self.fail(value, path, format!("Member must satisfy regular expression pattern: {pattern}"));
                 }
             }
             "integer" | "long" => {
                 let Some(n) = value.as_i64() else {
-                    return self.type_error(
-                        if kind == "integer" {
-                            "an integer"
-                        } else {
-                            "a long"
-                        },
-                        path,
-                    );
+                    return self.type_error(if kind == "integer" { "an integer" } else { "a long" }, path);
                 };
                 if kind == "integer" && i32::try_from(n).is_err() {
                     return self.type_error("an integer", path);
@@ -196,20 +165,12 @@ impl Validation {
                 if let Some(min) = shape["min"].as_i64()
                     && n < min
                 {
-                    self.fail(
-                        value,
-                        path,
-                        format!("Member must have value greater than or equal to {min}"),
-                    );
+                    self.fail(value, path, format!("Member must have value greater than or equal to {min}"));
                 }
                 if let Some(max) = shape["max"].as_i64()
                     && n > max
                 {
-                    self.fail(
-                        value,
-                        path,
-                        format!("Member must have value less than or equal to {max}"),
-                    );
+                    self.fail(value, path, format!("Member must have value less than or equal to {max}"));
                 }
             }
             // Scalars only need the right JSON type (other kinds match the last arm).
@@ -230,9 +191,8 @@ impl Validation {
             for name in required.iter().filter_map(|r| r.as_str()) {
                 if object.get(name).is_none_or(Value::is_null) {
                     let at = join(path, name);
-                    self.errors.push(format!(
-                        "Value null at '{at}' failed to satisfy constraint: Member must not be null"
-                    ));
+                    self.errors
+                        .push(format!("Value null at '{at}' failed to satisfy constraint: Member must not be null"));
                 }
             }
         }
@@ -248,48 +208,30 @@ impl Validation {
         if let Some(min) = shape["min"].as_u64()
             && (size as u64) < min
         {
-            self.fail(
-                value,
-                path,
-                format!("Member must have {what} greater than or equal to {min}"),
-            );
+            self.fail(value, path, format!("Member must have {what} greater than or equal to {min}"));
         }
         if let Some(max) = shape["max"].as_u64()
             && size as u64 > max
         {
-            self.fail(
-                value,
-                path,
-                format!("Member must have {what} less than or equal to {max}"),
-            );
+            self.fail(value, path, format!("Member must have {what} less than or equal to {max}"));
         }
     }
 }
 
 fn join(path: &str, name: &str) -> String {
-    if path.is_empty() {
-        name.to_string()
-    } else {
-        format!("{path}.{name}")
-    }
+    if path.is_empty() { name.to_string() } else { format!("{path}.{name}") }
 }
 
 /// Short rendering of a list/map value for messages (Coral prints Java toString()s).
 fn summarize(value: &Value) -> String {
     let s = value.to_string();
-    if s.len() > 100 {
-        format!("{}...", &s[..s.floor_char_boundary(100)])
-    } else {
-        s
-    }
+    if s.len() > 100 { format!("{}...", &s[..s.floor_char_boundary(100)]) } else { s }
 }
 
 /// Java `String.matches` semantics: the whole value must match.
 fn pattern_matches(pattern: &str, value: &str) -> bool {
     let mut cache = PATTERNS.lock();
-    let regex = cache
-        .entry(pattern.to_string())
-        .or_insert_with(|| compile_java_pattern(pattern));
+    let regex = cache.entry(pattern.to_string()).or_insert_with(|| compile_java_pattern(pattern));
     match regex {
         Some(r) => r.is_match(value),
         // A pattern we cannot translate is not enforced rather than rejecting valid input.
@@ -299,10 +241,7 @@ fn pattern_matches(pattern: &str, value: &str) -> bool {
 
 fn compile_java_pattern(pattern: &str) -> Option<Regex> {
     // Java accepts `-` after a class escape as a literal (`[\w-_]`); Rust wants it escaped.
-    let fixed = pattern
-        .replace("\\w-_", "\\w\\-_")
-        .replace("\\w_-", "\\w_\\-")
-        .replace("\\w-]", "\\w\\-]");
+    let fixed = pattern.replace("\\w-_", "\\w\\-_").replace("\\w_-", "\\w_\\-").replace("\\w-]", "\\w\\-]");
     Regex::new(&format!("^(?:{fixed})$")).ok()
 }
 
@@ -322,69 +261,46 @@ mod tests {
 
     #[test]
     fn coral_messages() {
-        let err = validate_input(
-            "GetLogEvents",
-            &json!({"logStreamName": "s", "logGroupName": "g", "limit": 10001}),
-        )
-        .unwrap_err();
+        let err = validate_input("GetLogEvents", &json!({"logStreamName": "s", "logGroupName": "g", "limit": 10001}))
+            .unwrap_err();
         assert_eq!(err.code, "InvalidParameterException");
         assert_eq!(
             err.message,
             "1 validation error detected: Value '10001' at 'limit' failed to satisfy constraint: Member must have value less than or equal to 10000"
         );
-        let err =
-            validate_input("CreateLogGroup", &json!({"logGroupName": "bad name"})).unwrap_err();
+        let err = validate_input("CreateLogGroup", &json!({"logGroupName": "bad name"})).unwrap_err();
         assert!(
-            err.message
-                .contains("Member must satisfy regular expression pattern: [\\.\\-_/#A-Za-z0-9]+"),
+            err.message.contains("Member must satisfy regular expression pattern: [\\.\\-_/#A-Za-z0-9]+"),
             "{}",
             err.message
         );
         let err = validate_input("PutLogEvents", &json!({"logGroupName": "g"})).unwrap_err();
-        assert!(
-            err.message.starts_with("2 validation errors detected"),
-            "{}",
-            err.message
-        );
+        assert!(err.message.starts_with("2 validation errors detected"), "{}", err.message);
     }
 
     #[test]
     fn over_long_names_get_the_observed_message() {
-        for input in [
-            json!({"logGroupName": "g".repeat(513)}),
-            json!({"logGroupName": "g", "logStreamName": "s".repeat(513)}),
-        ] {
+        for input in
+            [json!({"logGroupName": "g".repeat(513)}), json!({"logGroupName": "g", "logStreamName": "s".repeat(513)})]
+        {
             let err = validate_input("CreateLogStream", &input).unwrap_err();
             assert_eq!(err.code, "InvalidParameterException");
-            assert_eq!(
-                err.message,
-                "Invalid LogGroup or LogStream, both must have length less than or equal to 512."
-            );
+            assert_eq!(err.message, "Invalid LogGroup or LogStream, both must have length less than or equal to 512.");
         }
-        assert!(
-            validate_input("CreateLogGroup", &json!({"logGroupName": "g".repeat(512)})).is_ok()
-        );
+        assert!(validate_input("CreateLogGroup", &json!({"logGroupName": "g".repeat(512)})).is_ok());
     }
 
     #[test]
     fn wrong_types_are_serialization_errors() {
-        let err = validate_input("GetLogEvents", &json!({"logStreamName": "s", "limit": "x"}))
-            .unwrap_err();
+        let err = validate_input("GetLogEvents", &json!({"logStreamName": "s", "limit": "x"})).unwrap_err();
         assert_eq!(err.code, "SerializationException");
-        let err = validate_input("GetLogEvents", &json!({"logStreamName": "s", "limit": 1.5}))
-            .unwrap_err();
+        let err = validate_input("GetLogEvents", &json!({"logStreamName": "s", "limit": 1.5})).unwrap_err();
         assert_eq!(err.code, "SerializationException");
     }
 
     #[test]
     fn newer_operations_use_validation_exception() {
-        assert_eq!(
-            validation_error_code("GetLogEvents"),
-            "InvalidParameterException"
-        );
-        assert_eq!(
-            validation_error_code("CreateScheduledQuery"),
-            "ValidationException"
-        );
+        assert_eq!(validation_error_code("GetLogEvents"), "InvalidParameterException");
+        assert_eq!(validation_error_code("CreateScheduledQuery"), "ValidationException");
     }
 }

@@ -53,9 +53,7 @@ impl CredentialScope {
         // an attempt to stuff the signing-key cache with junk.
         let region_ok = !region.is_empty()
             && region.len() <= 64
-            && region
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            && region.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
         if !region_ok {
             return Err(SigV4Error::Invalid(format!(
                 "Credential should be scoped to a valid region, not '{}'. ",
@@ -72,10 +70,7 @@ impl CredentialScope {
 
     /// `YYYYMMDD/region/service/aws4_request`, the scope in the string to sign.
     pub(crate) fn scope_string(&self) -> String {
-        format!(
-            "{}/{}/{}/aws4_request",
-            self.date, self.region, self.service
-        )
+        format!("{}/{}/{}/aws4_request", self.date, self.region, self.service)
     }
 }
 
@@ -144,23 +139,16 @@ pub(crate) fn parse_authorization(value: &str, has_date: bool) -> Result<HeaderA
         ("SignedHeaders", signed_headers.is_some()),
     ] {
         if !present {
-            missing.push_str(&format!(
-                "Authorization header requires '{name}' parameter. "
-            ));
+            missing.push_str(&format!("Authorization header requires '{name}' parameter. "));
         }
     }
     if !has_date {
-        missing.push_str(
-            "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. ",
-        );
+        missing.push_str("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. ");
     }
     let (Some(credential), Some(signed_headers), Some(signature), true) =
         (credential, signed_headers, signature, missing.is_empty())
     else {
-        return Err(SigV4Error::Incomplete(format!(
-            "{missing}Authorization={}",
-            echo(value)
-        )));
+        return Err(SigV4Error::Incomplete(format!("{missing}Authorization={}", echo(value))));
     };
 
     Ok(HeaderAuth {
@@ -200,27 +188,16 @@ const MAX_EXPIRES: u32 = 604_800;
 /// Parse presigned-URL parameters from already percent-decoded query pairs.
 pub(crate) fn parse_query_auth(pairs: &[(Vec<u8>, Vec<u8>)]) -> Result<QueryAuth, SigV4Error> {
     let get = |name: &str| -> Option<&str> {
-        pairs
-            .iter()
-            .find(|(k, _)| k.as_slice() == name.as_bytes())
-            .and_then(|(_, v)| std::str::from_utf8(v).ok())
+        pairs.iter().find(|(k, _)| k.as_slice() == name.as_bytes()).and_then(|(_, v)| std::str::from_utf8(v).ok())
     };
-    let (
-        Some(algorithm),
-        Some(credential),
-        Some(signature),
-        Some(date),
-        Some(signed_headers),
-        Some(expires),
-    ) = (
+    let (Some(algorithm), Some(credential), Some(signature), Some(date), Some(signed_headers), Some(expires)) = (
         get("X-Amz-Algorithm"),
         get("X-Amz-Credential"),
         get("X-Amz-Signature"),
         get("X-Amz-Date"),
         get("X-Amz-SignedHeaders"),
         get("X-Amz-Expires"),
-    )
-    else {
+    ) else {
         return Err(SigV4Error::Incomplete(
             "AWS query-string parameters must include 'X-Amz-Algorithm', 'X-Amz-Credential', \
              'X-Amz-Signature', 'X-Amz-Date', 'X-Amz-SignedHeaders', and 'X-Amz-Expires'. \
@@ -279,10 +256,7 @@ mod tests {
         assert_eq!(a.credential.service, "logs");
         assert_eq!(a.signed_headers, ["host", "x-amz-date"]);
         assert_eq!(a.signature.len(), 64);
-        assert_eq!(
-            a.credential.scope_string(),
-            "20150830/us-east-1/logs/aws4_request"
-        );
+        assert_eq!(a.credential.scope_string(), "20150830/us-east-1/logs/aws4_request");
     }
 
     #[test]
@@ -293,8 +267,8 @@ mod tests {
 
     #[test]
     fn lists_every_missing_part() {
-        let err = parse_authorization("AWS4-HMAC-SHA256 Credential=A/B/C/D/aws4_request", false)
-            .expect_err("incomplete");
+        let err =
+            parse_authorization("AWS4-HMAC-SHA256 Credential=A/B/C/D/aws4_request", false).expect_err("incomplete");
         let msg = err.to_string();
         assert!(msg.contains("requires 'Signature' parameter"), "{msg}");
         assert!(msg.contains("requires 'SignedHeaders' parameter"), "{msg}");
@@ -306,16 +280,12 @@ mod tests {
     #[test]
     fn bearer_token_is_incomplete() {
         let err = parse_authorization("Bearer abc.def", true).expect_err("no sigv4");
-        assert!(
-            err.to_string()
-                .starts_with("Authorization header requires 'Credential'")
-        );
+        assert!(err.to_string().starts_with("Authorization header requires 'Credential'"));
     }
 
     #[test]
     fn missing_equal_sign() {
-        let err = parse_authorization("AWS4-HMAC-SHA256 Credential, SignedHeaders=host", true)
-            .expect_err("missing =");
+        let err = parse_authorization("AWS4-HMAC-SHA256 Credential, SignedHeaders=host", true).expect_err("missing =");
         assert!(err.to_string().contains("missing equal-sign"), "{err}");
     }
 
@@ -326,10 +296,7 @@ mod tests {
             true,
         )
         .expect_err("sigv4a");
-        assert!(
-            err.to_string().contains("Unsupported AWS 'algorithm'"),
-            "{err}"
-        );
+        assert!(err.to_string().contains("Unsupported AWS 'algorithm'"), "{err}");
     }
 
     #[test]
@@ -371,10 +338,7 @@ mod tests {
         let p = |k: &str, v: &str| (k.as_bytes().to_vec(), v.as_bytes().to_vec());
         let mut pairs = vec![
             p("X-Amz-Algorithm", ALGORITHM),
-            p(
-                "X-Amz-Credential",
-                "AKID/20150830/us-east-1/logs/aws4_request",
-            ),
+            p("X-Amz-Credential", "AKID/20150830/us-east-1/logs/aws4_request"),
             p("X-Amz-Date", "20150830T123600Z"),
             p("X-Amz-Expires", "3600"),
             p("X-Amz-SignedHeaders", "host"),

@@ -12,11 +12,7 @@ use crate::authorization::ALGORITHM;
 
 /// Everything but RFC 3986 unreserved characters (`A-Z a-z 0-9 - . _ ~`) is
 /// percent-encoded in query keys and values.
-const QUERY_SET: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
+const QUERY_SET: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
 /// The path keeps its slashes.
 const PATH_SET: &AsciiSet = &QUERY_SET.remove(b'/');
@@ -46,11 +42,7 @@ fn normalize_path(path: &str) -> Cow<'_, str> {
     if path.is_empty() {
         return Cow::Borrowed("/");
     }
-    let path: Cow<'_, str> = if path.starts_with('/') {
-        Cow::Borrowed(path)
-    } else {
-        Cow::Owned(format!("/{path}"))
-    };
+    let path: Cow<'_, str> = if path.starts_with('/') { Cow::Borrowed(path) } else { Cow::Owned(format!("/{path}")) };
     if !(path.contains('.') || path.contains("//")) {
         return path;
     }
@@ -69,9 +61,7 @@ fn normalize_path(path: &str) -> Cow<'_, str> {
         out.push('/');
         out.push_str(s);
     }
-    let trailing = ["/", "/.", "/./", "/..", "/../"]
-        .iter()
-        .any(|t| path.ends_with(t));
+    let trailing = ["/", "/.", "/./", "/..", "/../"].iter().any(|t| path.ends_with(t));
     if out.is_empty() || (trailing && !out.ends_with('/')) {
         out.push('/');
     }
@@ -93,11 +83,7 @@ pub(crate) fn parse_query(raw: &str) -> Vec<(Vec<u8>, Vec<u8>)> {
 }
 
 fn form_decode(s: &str) -> Vec<u8> {
-    let plus_as_space: Cow<'_, str> = if s.contains('+') {
-        Cow::Owned(s.replace('+', " "))
-    } else {
-        Cow::Borrowed(s)
-    };
+    let plus_as_space: Cow<'_, str> = if s.contains('+') { Cow::Owned(s.replace('+', " ")) } else { Cow::Borrowed(s) };
     // Malformed escapes (`%zz`) are kept literally, like form_urlencoded.
     percent_decode(plus_as_space.as_bytes()).collect()
 }
@@ -186,18 +172,9 @@ pub(crate) fn canonical_request(input: &CanonicalInput<'_>) -> Vec<u8> {
         out.extend_from_slice(name.as_bytes());
         out.push(b':');
         let mut first = true;
-        let extra = input
-            .extra_headers
-            .iter()
-            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| *v);
+        let extra = input.extra_headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| *v);
         // `get_all` with a &str never panics: an invalid name finds nothing.
-        let values = input
-            .headers
-            .get_all(name.as_str())
-            .iter()
-            .map(http::HeaderValue::as_bytes)
-            .chain(extra);
+        let values = input.headers.get_all(name.as_str()).iter().map(http::HeaderValue::as_bytes).chain(extra);
         for v in values {
             if !first {
                 out.push(b',');
@@ -221,10 +198,7 @@ pub(crate) fn canonical_request(input: &CanonicalInput<'_>) -> Vec<u8> {
 
 /// `AWS4-HMAC-SHA256 \n AMZ-DATE \n SCOPE \n hex(sha256(canonical request))`.
 pub(crate) fn string_to_sign(amz_date: &str, scope: &str, canonical_request: &[u8]) -> String {
-    format!(
-        "{ALGORITHM}\n{amz_date}\n{scope}\n{}",
-        sha256_hex(canonical_request)
-    )
+    format!("{ALGORITHM}\n{amz_date}\n{scope}\n{}", sha256_hex(canonical_request))
 }
 
 #[cfg(test)]
@@ -241,10 +215,7 @@ mod tests {
         assert_eq!(canonical_uri("/example/../.."), "/");
         assert_eq!(canonical_uri("/a/b/../c/."), "/a/c/");
         assert_eq!(canonical_uri("/-._~"), "/-._~");
-        assert_eq!(
-            canonical_uri("/test/@connections/JBDvjfGEIAMCERw%3D"),
-            "/test/%40connections/JBDvjfGEIAMCERw%253D"
-        );
+        assert_eq!(canonical_uri("/test/@connections/JBDvjfGEIAMCERw%3D"), "/test/%40connections/JBDvjfGEIAMCERw%253D");
         assert_eq!(canonical_uri("/ሴ"), "/%E1%88%B4");
         assert_eq!(canonical_uri("no-slash"), "/no-slash");
     }
@@ -255,10 +226,7 @@ mod tests {
         assert_eq!(q(""), "");
         assert_eq!(q("b=2&a=1"), "a=1&b=2");
         assert_eq!(q("a=2&a=1"), "a=1&a=2");
-        assert_eq!(
-            q("Param1=value1&Param1=Value1"),
-            "Param1=Value1&Param1=value1"
-        );
+        assert_eq!(q("Param1=value1&Param1=Value1"), "Param1=Value1&Param1=value1");
         assert_eq!(q("a"), "a=");
         assert_eq!(q("a&&b="), "a=&b=");
         assert_eq!(q("k=a+b%20c"), "k=a%20b%20c");
@@ -266,13 +234,7 @@ mod tests {
         assert_eq!(q("k=x=y"), "k=x%3Dy");
         assert_eq!(q("%zz=1"), "%25zz=1");
         assert_eq!(q("ሴ=bar"), "%E1%88%B4=bar");
-        assert_eq!(
-            canonical_query(
-                &parse_query("a=1&X-Amz-Signature=ff"),
-                Some("X-Amz-Signature")
-            ),
-            "a=1"
-        );
+        assert_eq!(canonical_query(&parse_query("a=1&X-Amz-Signature=ff"), Some("X-Amz-Signature")), "a=1");
     }
 
     #[test]
@@ -295,11 +257,7 @@ mod tests {
         headers.insert("host", "example.amazonaws.com".parse().expect("valid"));
         headers.append("my-header1", "value2".parse().expect("valid"));
         headers.append("my-header1", "value1".parse().expect("valid"));
-        let signed = vec![
-            "host".to_owned(),
-            "my-header1".to_owned(),
-            "x-amz-date".to_owned(),
-        ];
+        let signed = vec!["host".to_owned(), "my-header1".to_owned(), "x-amz-date".to_owned()];
         let creq = canonical_request(&CanonicalInput {
             method: "GET",
             canonical_uri: "/",

@@ -31,9 +31,7 @@ pub(crate) fn parse_http_date(s: &str) -> Option<OffsetDateTime> {
     if parts.next() != Some("GMT") || parts.next().is_some() {
         return None;
     }
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
     let month = MONTHS.iter().position(|m| *m == month)? as u32 + 1;
     let c = clock.as_bytes();
     if c.len() != 8 || c[2] != b':' || c[5] != b':' {
@@ -68,21 +66,13 @@ fn digits(b: &[u8]) -> Option<u32> {
     if b.is_empty() || !b.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    b.iter().try_fold(0u32, |acc, d| {
-        acc.checked_mul(10)?.checked_add(u32::from(d - b'0'))
-    })
+    b.iter().try_fold(0u32, |acc, d| acc.checked_mul(10)?.checked_add(u32::from(d - b'0')))
 }
 
 fn build(year: u32, month: u32, day: u32, hour: u32, min: u32, sec: u32) -> Option<OffsetDateTime> {
     let month = Month::try_from(u8::try_from(month).ok()?).ok()?;
-    let date =
-        Date::from_calendar_date(i32::try_from(year).ok()?, month, u8::try_from(day).ok()?).ok()?;
-    let time = Time::from_hms(
-        u8::try_from(hour).ok()?,
-        u8::try_from(min).ok()?,
-        u8::try_from(sec).ok()?,
-    )
-    .ok()?;
+    let date = Date::from_calendar_date(i32::try_from(year).ok()?, month, u8::try_from(day).ok()?).ok()?;
+    let time = Time::from_hms(u8::try_from(hour).ok()?, u8::try_from(min).ok()?, u8::try_from(sec).ok()?).ok()?;
     Some(PrimitiveDateTime::new(date, time).assume_utc())
 }
 
@@ -118,10 +108,7 @@ mod tests {
 
     #[test]
     fn http_date() {
-        assert_eq!(
-            parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"),
-            Some(datetime!(1994-11-06 08:49:37 UTC))
-        );
+        assert_eq!(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"), Some(datetime!(1994-11-06 08:49:37 UTC)));
         assert!(parse_http_date("Sun, 06 Nov 1994 08:49:37 UTC").is_none());
         assert!(parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT").is_none());
         assert!(parse_http_date("Sun, 06 Foo 1994 08:49:37 GMT").is_none());

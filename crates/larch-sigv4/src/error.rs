@@ -111,18 +111,10 @@ mod tests {
 
     #[test]
     fn messages_match_aws_text() {
-        assert_eq!(
-            SigV4Error::MissingAuthentication.to_string(),
-            "Missing Authentication Token"
-        );
-        assert_eq!(
-            SigV4Error::UnknownAccessKey.to_string(),
-            "The security token included in the request is invalid."
-        );
+        assert_eq!(SigV4Error::MissingAuthentication.to_string(), "Missing Authentication Token");
+        assert_eq!(SigV4Error::UnknownAccessKey.to_string(), "The security token included in the request is invalid.");
         assert!(
-            SigV4Error::InvalidSignature
-                .to_string()
-                .starts_with("The request signature we calculated does not match")
+            SigV4Error::InvalidSignature.to_string().starts_with("The request signature we calculated does not match")
         );
         let e = SigV4Error::Expired {
             signed: "20260101T000000Z".into(),
@@ -136,30 +128,15 @@ mod tests {
              (20260101T002000Z - 15 min.)"
         );
         assert_eq!(e.aws_error_code(), "InvalidSignatureException");
-        let e = SigV4Error::WrongService {
-            expected: "logs".into(),
-            got: "s3".into(),
-        };
-        assert_eq!(
-            e.to_string(),
-            "Credential should be scoped to correct service: 'logs'. "
-        );
+        let e = SigV4Error::WrongService { expected: "logs".into(), got: "s3".into() };
+        assert_eq!(e.to_string(), "Credential should be scoped to correct service: 'logs'. ");
     }
 
     #[test]
     fn codes() {
-        assert_eq!(
-            SigV4Error::MissingAuthentication.aws_error_code(),
-            "MissingAuthenticationTokenException"
-        );
-        assert_eq!(
-            SigV4Error::Incomplete(String::new()).aws_error_code(),
-            "IncompleteSignatureException"
-        );
-        assert_eq!(
-            SigV4Error::UnknownAccessKey.aws_error_code(),
-            "UnrecognizedClientException"
-        );
+        assert_eq!(SigV4Error::MissingAuthentication.aws_error_code(), "MissingAuthenticationTokenException");
+        assert_eq!(SigV4Error::Incomplete(String::new()).aws_error_code(), "IncompleteSignatureException");
+        assert_eq!(SigV4Error::UnknownAccessKey.aws_error_code(), "UnrecognizedClientException");
         assert_eq!(SigV4Error::InvalidSignature.http_status(), 400);
     }
 }

@@ -5,8 +5,7 @@ use http::{HeaderName, HeaderValue};
 use time::OffsetDateTime;
 
 use crate::canonical::{
-    CanonicalInput, canonical_query, canonical_request, canonical_uri, parse_query, sha256_hex,
-    string_to_sign,
+    CanonicalInput, canonical_query, canonical_request, canonical_uri, parse_query, sha256_hex, string_to_sign,
 };
 use crate::datetime::format_amz_date;
 use crate::signing_key::{derive_signing_key, signature_hex};
@@ -14,12 +13,7 @@ use crate::{Credentials, RequestParts};
 
 /// Headers the SDKs never sign: they are computed by signing itself or are
 /// routinely rewritten by proxies (same list as `aws-sigv4`'s default).
-const UNSIGNED_HEADERS: [&str; 4] = [
-    "authorization",
-    "user-agent",
-    "x-amzn-trace-id",
-    "transfer-encoding",
-];
+const UNSIGNED_HEADERS: [&str; 4] = ["authorization", "user-agent", "x-amzn-trace-id", "transfer-encoding"];
 
 /// Why [`try_sign`] could not produce headers.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -85,8 +79,7 @@ pub fn try_sign(
         HeaderValue::from_str(&amz_date).map_err(|_| SignError::InvalidHeaderValue("date"))?,
     ));
     if let Some(token) = &creds.session_token {
-        let mut v = HeaderValue::from_str(token)
-            .map_err(|_| SignError::InvalidHeaderValue("session token"))?;
+        let mut v = HeaderValue::from_str(token).map_err(|_| SignError::InvalidHeaderValue("session token"))?;
         v.set_sensitive(true);
         added.push((HeaderName::from_static("x-amz-security-token"), v));
     }
@@ -110,17 +103,10 @@ pub fn try_sign(
     for (name, _) in &added {
         headers.remove(name);
     }
-    let extra: Vec<(&str, &[u8])> = added
-        .iter()
-        .map(|(n, v)| (n.as_str(), v.as_bytes()))
-        .collect();
+    let extra: Vec<(&str, &[u8])> = added.iter().map(|(n, v)| (n.as_str(), v.as_bytes())).collect();
 
     let body_hash;
-    let payload_hash = match req
-        .headers
-        .get("x-amz-content-sha256")
-        .and_then(|v| v.to_str().ok())
-    {
+    let payload_hash = match req.headers.get("x-amz-content-sha256").and_then(|v| v.to_str().ok()) {
         Some(h) => h,
         None => {
             body_hash = sha256_hex(req.body);
@@ -147,8 +133,8 @@ pub fn try_sign(
         creds.access_key_id,
         names.join(";")
     );
-    let mut authorization = HeaderValue::from_str(&authorization)
-        .map_err(|_| SignError::InvalidHeaderValue("access key id"))?;
+    let mut authorization =
+        HeaderValue::from_str(&authorization).map_err(|_| SignError::InvalidHeaderValue("access key id"))?;
     authorization.set_sensitive(true);
 
     let mut out = Vec::with_capacity(added.len() + 1);
@@ -187,18 +173,9 @@ mod tests {
             split_absolute_form("https://logs.us-east-1.amazonaws.com/"),
             ("/", Some("logs.us-east-1.amazonaws.com".to_owned()))
         );
-        assert_eq!(
-            split_absolute_form("http://localhost:4588"),
-            ("", Some("localhost:4588".to_owned()))
-        );
-        assert_eq!(
-            split_absolute_form("http://h:80/a/b?x=1"),
-            ("/a/b", Some("h".to_owned()))
-        );
-        assert_eq!(
-            split_absolute_form("https://u:p@h:8443/"),
-            ("/", Some("h:8443".to_owned()))
-        );
+        assert_eq!(split_absolute_form("http://localhost:4588"), ("", Some("localhost:4588".to_owned())));
+        assert_eq!(split_absolute_form("http://h:80/a/b?x=1"), ("/a/b", Some("h".to_owned())));
+        assert_eq!(split_absolute_form("https://u:p@h:8443/"), ("/", Some("h:8443".to_owned())));
         assert_eq!(split_absolute_form("/x"), ("/x", None));
     }
 }

@@ -21,12 +21,7 @@ pub(crate) fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
 }
 
 /// `kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request")`.
-pub(crate) fn derive_signing_key(
-    secret: &str,
-    date: &str,
-    region: &str,
-    service: &str,
-) -> [u8; 32] {
+pub(crate) fn derive_signing_key(secret: &str, date: &str, region: &str, service: &str) -> [u8; 32] {
     let mut k_secret = Vec::with_capacity(4 + secret.len());
     k_secret.extend_from_slice(b"AWS4");
     k_secret.extend_from_slice(secret.as_bytes());
@@ -68,13 +63,7 @@ impl SigningKeyCache {
     /// computed here; the caller decides with [`Self::remember`] whether it
     /// is worth keeping (only after a signature matched, so a flood of bad
     /// requests cannot churn the cache).
-    pub(crate) fn get_or_derive(
-        &self,
-        secret: &str,
-        date: &str,
-        region: &str,
-        service: &str,
-    ) -> ([u8; 32], bool) {
+    pub(crate) fn get_or_derive(&self, secret: &str, date: &str, region: &str, service: &str) -> ([u8; 32], bool) {
         let key = Self::key(secret, date, region, service);
         if let Some(k) = self.lock().get(&key) {
             return (*k, true);
@@ -83,14 +72,7 @@ impl SigningKeyCache {
     }
 
     /// Store a key that just verified a request.
-    pub(crate) fn remember(
-        &self,
-        secret: &str,
-        date: &str,
-        region: &str,
-        service: &str,
-        signing_key: [u8; 32],
-    ) {
+    pub(crate) fn remember(&self, secret: &str, date: &str, region: &str, service: &str, signing_key: [u8; 32]) {
         let key = Self::key(secret, date, region, service);
         let mut map = self.lock();
         if map.len() >= CAPACITY {
@@ -128,16 +110,8 @@ mod tests {
     /// The worked example of AWS's SigV4 documentation.
     #[test]
     fn aws_documented_signing_key() {
-        let k = derive_signing_key(
-            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-            "20120215",
-            "us-east-1",
-            "iam",
-        );
-        assert_eq!(
-            hex::encode(k),
-            "f4780e2d9f65fa895f9c67b32ce1baf0b0d8a43505a000a1a9e090d414db404d"
-        );
+        let k = derive_signing_key("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "20120215", "us-east-1", "iam");
+        assert_eq!(hex::encode(k), "f4780e2d9f65fa895f9c67b32ce1baf0b0d8a43505a000a1a9e090d414db404d");
     }
 
     #[test]

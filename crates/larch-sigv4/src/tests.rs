@@ -28,27 +28,15 @@ fn lookup(akid: &str) -> Option<String> {
 fn base_headers() -> HeaderMap {
     let mut h = HeaderMap::new();
     h.insert("host", HeaderValue::from_static("localhost:4588"));
-    h.insert(
-        "content-type",
-        HeaderValue::from_static("application/x-amz-json-1.1"),
-    );
-    h.insert(
-        "x-amz-target",
-        HeaderValue::from_static("Logs_20140328.CreateLogGroup"),
-    );
+    h.insert("content-type", HeaderValue::from_static("application/x-amz-json-1.1"));
+    h.insert("x-amz-target", HeaderValue::from_static("Logs_20140328.CreateLogGroup"));
     h
 }
 
 /// Headers of a request to `logs` signed at `at`.
 fn signed_headers_at(at: OffsetDateTime, service: &str, creds: &Credentials) -> HeaderMap {
     let mut h = base_headers();
-    let req = RequestParts {
-        method: &Method::POST,
-        path: "/",
-        query: "",
-        headers: &h,
-        body: BODY,
-    };
+    let req = RequestParts { method: &Method::POST, path: "/", query: "", headers: &h, body: BODY };
     let added = sign(&req, creds, "eu-west-1", service, at);
     for (n, v) in added {
         h.insert(n, v);
@@ -60,23 +48,8 @@ fn signed() -> HeaderMap {
     signed_headers_at(NOW, "logs", &creds())
 }
 
-fn verify_with(
-    v: &Verifier,
-    h: &HeaderMap,
-    body: &[u8],
-    now: OffsetDateTime,
-) -> Result<VerifiedRequest, SigV4Error> {
-    v.verify(
-        &RequestParts {
-            method: &Method::POST,
-            path: "/",
-            query: "",
-            headers: h,
-            body,
-        },
-        now,
-        lookup,
-    )
+fn verify_with(v: &Verifier, h: &HeaderMap, body: &[u8], now: OffsetDateTime) -> Result<VerifiedRequest, SigV4Error> {
+    v.verify(&RequestParts { method: &Method::POST, path: "/", query: "", headers: h, body }, now, lookup)
 }
 
 fn verify(h: &HeaderMap) -> Result<VerifiedRequest, SigV4Error> {
@@ -118,10 +91,7 @@ fn second_verification_uses_the_cache() {
     // a wrong signature with a cached key still fails
     let mut bad = h.clone();
     set(&mut bad, "x-amz-target", "Logs_20140328.DeleteLogGroup");
-    assert_eq!(
-        verify_with(&v, &bad, BODY, NOW),
-        Err(SigV4Error::InvalidSignature)
-    );
+    assert_eq!(verify_with(&v, &bad, BODY, NOW), Err(SigV4Error::InvalidSignature));
 }
 
 #[test]
@@ -136,10 +106,7 @@ fn missing_authentication() {
 #[test]
 fn tampered_body_header_or_secret() {
     let h = signed();
-    assert_eq!(
-        verify_with(&Verifier::new("logs"), &h, b"{}", NOW),
-        Err(SigV4Error::InvalidSignature)
-    );
+    assert_eq!(verify_with(&Verifier::new("logs"), &h, b"{}", NOW), Err(SigV4Error::InvalidSignature));
     let mut h2 = h.clone();
     set(&mut h2, "content-type", "application/json");
     assert_eq!(verify(&h2), Err(SigV4Error::InvalidSignature));
@@ -179,41 +146,20 @@ fn expired_and_future() {
     );
 
     // inside the window either way
-    verify(&signed_headers_at(
-        NOW - Duration::from_secs(14 * 60),
-        "logs",
-        &creds(),
-    ))
-    .expect("ok");
-    verify(&signed_headers_at(
-        NOW + Duration::from_secs(14 * 60),
-        "logs",
-        &creds(),
-    ))
-    .expect("ok");
+    verify(&signed_headers_at(NOW - Duration::from_secs(14 * 60), "logs", &creds())).expect("ok");
+    verify(&signed_headers_at(NOW + Duration::from_secs(14 * 60), "logs", &creds())).expect("ok");
 
     // a tighter window
     let v = Verifier::new("logs").with_clock_skew(Duration::from_secs(5 * 60));
-    let e = verify_with(
-        &v,
-        &signed_headers_at(NOW - Duration::from_secs(6 * 60), "logs", &creds()),
-        BODY,
-        NOW,
-    )
-    .expect_err("expired");
+    let e = verify_with(&v, &signed_headers_at(NOW - Duration::from_secs(6 * 60), "logs", &creds()), BODY, NOW)
+        .expect_err("expired");
     assert!(e.to_string().ends_with("- 5 min.)"), "{e}");
 }
 
 #[test]
 fn wrong_service() {
     let e = verify(&signed_headers_at(NOW, "monitoring", &creds())).expect_err("wrong service");
-    assert_eq!(
-        e,
-        SigV4Error::WrongService {
-            expected: "logs".into(),
-            got: "monitoring".into()
-        }
-    );
+    assert_eq!(e, SigV4Error::WrongService { expected: "logs".into(), got: "monitoring".into() });
     assert_eq!(e.aws_error_code(), "InvalidSignatureException");
 }
 
@@ -223,11 +169,7 @@ fn scope_date_must_match_signing_date() {
     let a = auth(&h).replace("/20261125/", "/20261124/");
     set(&mut h, "authorization", &a);
     let e = verify(&h).expect_err("date mismatch");
-    assert!(
-        e.to_string()
-            .starts_with("Date in Credential scope does not match"),
-        "{e}"
-    );
+    assert!(e.to_string().starts_with("Date in Credential scope does not match"), "{e}");
 }
 
 #[test]
@@ -252,10 +194,7 @@ fn missing_date_header() {
     let mut h = signed();
     h.remove("x-amz-date");
     let e = verify(&h).expect_err("no date");
-    assert!(
-        e.to_string().contains("'X-Amz-Date' or a 'Date' header"),
-        "{e}"
-    );
+    assert!(e.to_string().contains("'X-Amz-Date' or a 'Date' header"), "{e}");
 }
 
 #[test]
@@ -272,11 +211,7 @@ fn malformed_authorization() {
         let mut h = signed();
         set(&mut h, "authorization", bad);
         let e = verify(&h).expect_err(bad);
-        assert_eq!(
-            e.aws_error_code(),
-            "IncompleteSignatureException",
-            "{bad}: {e}"
-        );
+        assert_eq!(e.aws_error_code(), "IncompleteSignatureException", "{bad}: {e}");
     }
 }
 
@@ -285,11 +220,7 @@ fn bad_date_format() {
     let mut h = signed();
     set(&mut h, "x-amz-date", "2026-11-25T12:00:00Z");
     let e = verify(&h).expect_err("bad date");
-    assert!(
-        e.to_string()
-            .starts_with("Date must be in ISO-8601 'basic format'"),
-        "{e}"
-    );
+    assert!(e.to_string().starts_with("Date must be in ISO-8601 'basic format'"), "{e}");
 }
 
 #[test]
@@ -320,10 +251,8 @@ fn manual_signature(h: &HeaderMap, signed_list: &str, amz_date: &str, body: &[u8
         creq.push_str(&format!("{name}:{}\n", h[name].to_str().expect("ascii")));
     }
     creq.push_str(&format!("\n{signed_list}\n{}", sha256_hex(body)));
-    let sts = format!(
-        "AWS4-HMAC-SHA256\n{amz_date}\n20261125/eu-west-1/logs/aws4_request\n{}",
-        sha256_hex(creq.as_bytes())
-    );
+    let sts =
+        format!("AWS4-HMAC-SHA256\n{amz_date}\n20261125/eu-west-1/logs/aws4_request\n{}", sha256_hex(creq.as_bytes()));
     let key = derive_signing_key(&creds().secret_access_key, "20261125", "eu-west-1", "logs");
     signature_hex(&key, &sts)
 }
@@ -334,13 +263,7 @@ fn content_sha256_header() {
     let mut h = base_headers();
     let hash = crate::canonical::sha256_hex(BODY);
     set(&mut h, "x-amz-content-sha256", &hash);
-    let req = RequestParts {
-        method: &Method::POST,
-        path: "/",
-        query: "",
-        headers: &h,
-        body: BODY,
-    };
+    let req = RequestParts { method: &Method::POST, path: "/", query: "", headers: &h, body: BODY };
     let added = sign(&req, &creds(), "eu-west-1", "logs", NOW);
     let mut signed = h.clone();
     for (n, v) in added {
@@ -356,13 +279,7 @@ fn content_sha256_header() {
     // UNSIGNED-PAYLOAD: refused unless enabled.
     let mut h = base_headers();
     set(&mut h, "x-amz-content-sha256", "UNSIGNED-PAYLOAD");
-    let req = RequestParts {
-        method: &Method::POST,
-        path: "/",
-        query: "",
-        headers: &h,
-        body: BODY,
-    };
+    let req = RequestParts { method: &Method::POST, path: "/", query: "", headers: &h, body: BODY };
     let added = sign(&req, &creds(), "eu-west-1", "logs", NOW);
     let mut signed = h.clone();
     for (n, v) in added {
@@ -378,10 +295,7 @@ fn only_one_mechanism_and_one_header() {
     let mut h = signed();
     let a = h["authorization"].clone();
     h.append("authorization", a);
-    assert_eq!(
-        verify(&h).expect_err("two headers").aws_error_code(),
-        "IncompleteSignatureException"
-    );
+    assert_eq!(verify(&h).expect_err("two headers").aws_error_code(), "IncompleteSignatureException");
 
     let h = signed();
     let e = Verifier::new("logs")
@@ -403,21 +317,12 @@ fn only_one_mechanism_and_one_header() {
 #[test]
 fn non_utf8_and_huge_inputs_do_not_panic() {
     let mut h = signed();
-    h.insert(
-        "x-amz-target",
-        HeaderValue::from_bytes(b"Logs\xff\xfe").expect("obs-text allowed"),
-    );
+    h.insert("x-amz-target", HeaderValue::from_bytes(b"Logs\xff\xfe").expect("obs-text allowed"));
     assert_eq!(verify(&h), Err(SigV4Error::InvalidSignature));
 
     let mut h = signed();
-    h.insert(
-        "authorization",
-        HeaderValue::from_bytes(b"AWS4-HMAC-SHA256 Credential=\xff/x").expect("obs-text"),
-    );
-    assert_eq!(
-        verify(&h).expect_err("non-ascii").aws_error_code(),
-        "IncompleteSignatureException"
-    );
+    h.insert("authorization", HeaderValue::from_bytes(b"AWS4-HMAC-SHA256 Credential=\xff/x").expect("obs-text"));
+    assert_eq!(verify(&h).expect_err("non-ascii").aws_error_code(), "IncompleteSignatureException");
 
     let huge = "A".repeat(1 << 20);
     let mut h = signed();
@@ -446,13 +351,7 @@ fn signed_header_that_is_absent_counts_as_empty() {
 fn streaming_host_prefix_is_verified_as_sent() {
     let mut h = base_headers();
     set(&mut h, "host", "streaming-logs.eu-west-1.amazonaws.com");
-    let req = RequestParts {
-        method: &Method::POST,
-        path: "/",
-        query: "",
-        headers: &h,
-        body: BODY,
-    };
+    let req = RequestParts { method: &Method::POST, path: "/", query: "", headers: &h, body: BODY };
     for (n, v) in sign(&req, &creds(), "eu-west-1", "logs", NOW) {
         h.insert(n, v);
     }
@@ -472,11 +371,7 @@ fn sign_derives_host_from_absolute_url() {
         body: BODY,
     };
     let added = sign(&req, &creds(), "eu-west-1", "logs", NOW);
-    let host = added
-        .iter()
-        .find(|(n, _)| n == "host")
-        .map(|(_, v)| v.clone())
-        .expect("host added");
+    let host = added.iter().find(|(n, _)| n == "host").map(|(_, v)| v.clone()).expect("host added");
     assert_eq!(host, "logs.eu-west-1.amazonaws.com");
     let mut signed = HeaderMap::new();
     for (n, v) in added {
@@ -490,13 +385,7 @@ fn sign_rejects_unheaderable_credentials() {
     let mut c = creds();
     c.access_key_id = "AKID\nINJECT".into();
     let h = base_headers();
-    let req = RequestParts {
-        method: &Method::POST,
-        path: "/",
-        query: "",
-        headers: &h,
-        body: BODY,
-    };
+    let req = RequestParts { method: &Method::POST, path: "/", query: "", headers: &h, body: BODY };
     assert!(sign(&req, &c, "eu-west-1", "logs", NOW).is_empty());
     assert!(crate::try_sign(&req, &c, "eu-west-1", "logs", NOW).is_err());
 }
@@ -532,13 +421,7 @@ fn presigned_own_roundtrip_and_expiry() {
     let query = format!("{base}&X-Amz-Signature={}", signature_hex(&key, &sts));
     let run = |now: OffsetDateTime| {
         Verifier::new("logs").verify(
-            &RequestParts {
-                method: &Method::GET,
-                path: "/",
-                query: &query,
-                headers: &h,
-                body: b"",
-            },
+            &RequestParts { method: &Method::GET, path: "/", query: &query, headers: &h, body: b"" },
             now,
             lookup,
         )

@@ -5,12 +5,9 @@ use std::time::Duration;
 use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 
-use crate::authorization::{
-    CredentialScope, HeaderAuth, QueryAuth, echo, parse_authorization, parse_query_auth,
-};
+use crate::authorization::{CredentialScope, HeaderAuth, QueryAuth, echo, parse_authorization, parse_query_auth};
 use crate::canonical::{
-    CanonicalInput, canonical_query, canonical_request, canonical_uri, parse_query, sha256_hex,
-    string_to_sign,
+    CanonicalInput, canonical_query, canonical_request, canonical_uri, parse_query, sha256_hex, string_to_sign,
 };
 use crate::datetime::{format_amz_date, parse_amz_date, parse_http_date};
 use crate::signing_key::{SigningKeyCache, signature_hex};
@@ -77,15 +74,11 @@ impl Verifier {
         lookup_secret: impl Fn(&str) -> Option<String>,
     ) -> Result<VerifiedRequest, SigV4Error> {
         let query_pairs = parse_query(req.query);
-        let presigned = query_pairs
-            .iter()
-            .any(|(k, _)| k.as_slice() == b"X-Amz-Algorithm");
+        let presigned = query_pairs.iter().any(|(k, _)| k.as_slice() == b"X-Amz-Algorithm");
         let mut auth_headers = req.headers.get_all(http::header::AUTHORIZATION).iter();
         let auth_header = auth_headers.next();
         if auth_headers.next().is_some() {
-            return Err(SigV4Error::Incomplete(
-                "Only one Authorization header is allowed.".to_owned(),
-            ));
+            return Err(SigV4Error::Incomplete("Only one Authorization header is allowed.".to_owned()));
         }
 
         let plan = match (auth_header, presigned) {
@@ -100,8 +93,7 @@ impl Verifier {
             (Some(value), false) => {
                 let value = value.to_str().map_err(|_| {
                     SigV4Error::Incomplete(
-                        "Authorization header must contain only visible ASCII characters."
-                            .to_owned(),
+                        "Authorization header must contain only visible ASCII characters.".to_owned(),
                     )
                 })?;
                 self.plan_header_auth(req, value)?
@@ -112,10 +104,7 @@ impl Verifier {
         // The scope must name this service and the signing day.
         let scope = &plan.credential;
         if scope.service != self.service {
-            return Err(SigV4Error::WrongService {
-                expected: self.service.clone(),
-                got: scope.service.clone(),
-            });
+            return Err(SigV4Error::WrongService { expected: self.service.clone(), got: scope.service.clone() });
         }
         if scope.date != plan.amz_date.get(..8).unwrap_or_default() {
             return Err(SigV4Error::Invalid(format!(
@@ -129,15 +118,10 @@ impl Verifier {
 
         // Headers whose alteration would change the meaning of the request
         // must be covered by the signature.
-        let signed = |name: &str| {
-            plan.signed_headers
-                .iter()
-                .any(|s| s.eq_ignore_ascii_case(name))
-        };
+        let signed = |name: &str| plan.signed_headers.iter().any(|s| s.eq_ignore_ascii_case(name));
         if !signed("host") {
             return Err(SigV4Error::Incomplete(
-                "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization."
-                    .to_owned(),
+                "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.".to_owned(),
             ));
         }
         if let Some(date_header) = plan.date_header
@@ -145,11 +129,7 @@ impl Verifier {
         {
             return Err(SigV4Error::Incomplete(format!(
                 "'{}' must be a 'SignedHeader' in the AWS Authorization.",
-                if date_header == "date" {
-                    "Date"
-                } else {
-                    "X-Amz-Date"
-                }
+                if date_header == "date" { "Date" } else { "X-Amz-Date" }
             )));
         }
         // The operation of an AWS JSON request lives in X-Amz-Target; an
@@ -166,9 +146,9 @@ impl Verifier {
         let body_hash = sha256_hex(req.body);
         let sent_hash = match req.headers.get("x-amz-content-sha256") {
             None => None,
-            Some(v) => Some(v.to_str().map_err(|_| {
-                SigV4Error::Invalid("x-amz-content-sha256 must be ASCII.".to_owned())
-            })?),
+            Some(v) => {
+                Some(v.to_str().map_err(|_| SigV4Error::Invalid("x-amz-content-sha256 must be ASCII.".to_owned()))?)
+            }
         };
         let payload_hash = match sent_hash {
             None => body_hash.as_str(),
@@ -197,9 +177,7 @@ impl Verifier {
             payload_hash,
         });
         let sts = string_to_sign(&plan.amz_date, &scope.scope_string(), &creq);
-        let (signing_key, cached) =
-            self.cache
-                .get_or_derive(&secret, &scope.date, &scope.region, &scope.service);
+        let (signing_key, cached) = self.cache.get_or_derive(&secret, &scope.date, &scope.region, &scope.service);
         let expected = signature_hex(&signing_key, &sts);
         // Constant time: the comparison must not reveal how many leading
         // characters of a forged signature were right.
@@ -207,21 +185,14 @@ impl Verifier {
             return Err(SigV4Error::InvalidSignature);
         }
         if !cached {
-            self.cache.remember(
-                &secret,
-                &scope.date,
-                &scope.region,
-                &scope.service,
-                signing_key,
-            );
+            self.cache.remember(&secret, &scope.date, &scope.region, &scope.service, signing_key);
         }
 
         // The signature covered the *claimed* body hash; make sure it is the
         // body we got.
         if payload_hash != UNSIGNED_PAYLOAD && payload_hash != body_hash {
             return Err(SigV4Error::Invalid(
-                "The provided 'x-amz-content-sha256' header does not match what was computed."
-                    .to_owned(),
+                "The provided 'x-amz-content-sha256' header does not match what was computed.".to_owned(),
             ));
         }
 
@@ -235,27 +206,14 @@ impl Verifier {
 
     fn plan_header_auth(&self, req: &RequestParts<'_>, value: &str) -> Result<Plan, SigV4Error> {
         // X-Amz-Date wins over Date when both are present, as in AWS.
-        let (date_header, date_value) = match (
-            req.headers.get("x-amz-date"),
-            req.headers.get(http::header::DATE),
-        ) {
+        let (date_header, date_value) = match (req.headers.get("x-amz-date"), req.headers.get(http::header::DATE)) {
             (Some(v), _) => ("x-amz-date", Some(v)),
             (None, Some(v)) => ("date", Some(v)),
             (None, None) => ("x-amz-date", None),
         };
-        let HeaderAuth {
-            credential,
-            signed_headers,
-            signature,
-        } = parse_authorization(value, date_value.is_some())?;
-        let raw_date = date_value
-            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-            .unwrap_or_default();
-        let parsed = if date_header == "date" {
-            parse_http_date(&raw_date)
-        } else {
-            parse_amz_date(&raw_date)
-        };
+        let HeaderAuth { credential, signed_headers, signature } = parse_authorization(value, date_value.is_some())?;
+        let raw_date = date_value.map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()).unwrap_or_default();
+        let parsed = if date_header == "date" { parse_http_date(&raw_date) } else { parse_amz_date(&raw_date) };
         let Some(signing_time) = parsed else {
             return Err(bad_date(&raw_date));
         };
@@ -272,13 +230,7 @@ impl Verifier {
     }
 
     fn plan_query_auth(&self, pairs: &[(Vec<u8>, Vec<u8>)]) -> Result<Plan, SigV4Error> {
-        let QueryAuth {
-            credential,
-            signed_headers,
-            signature,
-            date,
-            expires_secs,
-        } = parse_query_auth(pairs)?;
+        let QueryAuth { credential, signed_headers, signature, date, expires_secs } = parse_query_auth(pairs)?;
         let Some(signing_time) = parse_amz_date(&date) else {
             return Err(bad_date(&date));
         };
@@ -305,10 +257,7 @@ impl Verifier {
         };
         let (past_window, past_text) = match plan.presign_expires {
             None => (skew, skew_text.clone()),
-            Some(secs) => (
-                time::Duration::seconds(i64::from(secs)),
-                format!("{secs} sec."),
-            ),
+            Some(secs) => (time::Duration::seconds(i64::from(secs)), format!("{secs} sec.")),
         };
         let fmt = |t: Option<OffsetDateTime>| t.map(format_amz_date).unwrap_or_default();
         // `checked_*` so that absurd skews or dates saturate instead of

@@ -45,11 +45,7 @@ fn parse_request(text: &str) -> Parsed {
     let mut lines = head.lines();
     let request_line = lines.next().expect("request line");
     let method = request_line.split(' ').next().expect("method");
-    let target = request_line
-        .strip_prefix(method)
-        .and_then(|r| r.strip_suffix(" HTTP/1.1"))
-        .expect("target")
-        .trim();
+    let target = request_line.strip_prefix(method).and_then(|r| r.strip_suffix(" HTTP/1.1")).expect("target").trim();
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
     let mut headers = HeaderMap::new();
     for line in lines {
@@ -72,10 +68,7 @@ fn parse_request(text: &str) -> Parsed {
 /// Minimal field extraction from the flat `context.json` files.
 fn json_field(json: &str, key: &str) -> Option<String> {
     let at = json.find(&format!("\"{key}\""))?;
-    let rest = json[at + key.len() + 2..]
-        .trim_start()
-        .strip_prefix(':')?
-        .trim_start();
+    let rest = json[at + key.len() + 2..].trim_start().strip_prefix(':')?.trim_start();
     if let Some(s) = rest.strip_prefix('"') {
         Some(s[..s.find('"')?].to_owned())
     } else {
@@ -124,9 +117,7 @@ fn cases() -> Vec<PathBuf> {
 fn verify(ctx: &Context, req: &Parsed) -> Result<larch_sigv4::VerifiedRequest, SigV4Error> {
     let secret = ctx.creds.secret_access_key.clone();
     let akid = ctx.creds.access_key_id.clone();
-    Verifier::new(&ctx.service).verify(&req.parts(), ctx.time, |k| {
-        (k == akid).then(|| secret.clone())
-    })
+    Verifier::new(&ctx.service).verify(&req.parts(), ctx.time, |k| (k == akid).then(|| secret.clone()))
 }
 
 #[test]
@@ -162,21 +153,12 @@ fn tampered_signatures_are_rejected() {
     for dir in cases() {
         let ctx = context(&dir);
         let mut req = parse_request(&read(&dir, "header-signed-request.txt"));
-        let auth = req.headers["authorization"]
-            .to_str()
-            .expect("ascii")
-            .to_owned();
+        let auth = req.headers["authorization"].to_str().expect("ascii").to_owned();
         let last = auth.chars().last().expect("non-empty");
         let flipped = if last == '0' { '1' } else { '0' };
         let tampered = format!("{}{flipped}", &auth[..auth.len() - 1]);
-        req.headers
-            .insert("authorization", tampered.parse().expect("valid"));
-        assert_eq!(
-            verify(&ctx, &req).expect_err("tampered"),
-            SigV4Error::InvalidSignature,
-            "{}",
-            dir.display()
-        );
+        req.headers.insert("authorization", tampered.parse().expect("valid"));
+        assert_eq!(verify(&ctx, &req).expect_err("tampered"), SigV4Error::InvalidSignature, "{}", dir.display());
     }
 }
 
@@ -192,27 +174,16 @@ fn our_signer_reproduces_header_signatures() {
         let mut req = parse_request(&read(&dir, "request.txt"));
         if ctx.sign_body {
             let hash = hex_sha256(&req.body);
-            req.headers
-                .insert("x-amz-content-sha256", hash.parse().expect("valid"));
+            req.headers.insert("x-amz-content-sha256", hash.parse().expect("valid"));
         }
-        let added = sign(
-            &req.parts(),
-            &ctx.creds,
-            &ctx.region,
-            &ctx.service,
-            ctx.time,
-        );
+        let added = sign(&req.parts(), &ctx.creds, &ctx.region, &ctx.service, ctx.time);
         let auth = added
             .iter()
             .find(|(n, _)| n == "authorization")
             .map(|(_, v)| v.to_str().expect("ascii").to_owned())
             .expect("authorization header");
         let expected = read(&dir, "header-signature.txt");
-        assert!(
-            auth.ends_with(&format!("Signature={expected}")),
-            "{}: {auth}",
-            dir.display()
-        );
+        assert!(auth.ends_with(&format!("Signature={expected}")), "{}: {auth}", dir.display());
         // and the whole Authorization header is what the suite expects
         let signed = parse_request(&read(&dir, "header-signed-request.txt"));
         assert_eq!(auth, signed.headers["authorization"], "{}", dir.display());

@@ -8,25 +8,17 @@ use time::OffsetDateTime;
 
 /// Header values: any bytes `http` accepts (visible ASCII, space, tab, obs-text).
 fn header_value() -> impl Strategy<Value = Vec<u8>> {
-    prop::collection::vec(
-        prop_oneof![Just(b'\t'), 0x20u8..=0x7e, 0x80u8..=0xff],
-        0..120,
-    )
+    prop::collection::vec(prop_oneof![Just(b'\t'), 0x20u8..=0x7e, 0x80u8..=0xff], 0..120)
 }
 
 fn auth_like() -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![
         header_value(),
         // near-valid shapes reach deeper code paths
-        (
-            "[A-Za-z0-9/ _-]{0,40}",
-            "[a-z;-]{0,30}",
-            "[0-9a-fA-F]{0,70}"
-        )
-            .prop_map(|(c, s, g)| format!(
-                "AWS4-HMAC-SHA256 Credential={c}, SignedHeaders={s}, Signature={g}"
-            )
-            .into_bytes()),
+        ("[A-Za-z0-9/ _-]{0,40}", "[a-z;-]{0,30}", "[0-9a-fA-F]{0,70}")
+            .prop_map(
+                |(c, s, g)| format!("AWS4-HMAC-SHA256 Credential={c}, SignedHeaders={s}, Signature={g}").into_bytes()
+            ),
     ]
 }
 

@@ -28,12 +28,7 @@ struct Input {
 }
 
 fn input() -> impl Strategy<Value = Input> {
-    let method = prop_oneof![
-        Just(Method::POST),
-        Just(Method::GET),
-        Just(Method::PUT),
-        Just(Method::DELETE)
-    ];
+    let method = prop_oneof![Just(Method::POST), Just(Method::GET), Just(Method::PUT), Just(Method::DELETE)];
     let host = "(streaming-)?[a-z]{1,10}(\\.[a-z0-9]{1,5}){0,2}(:[0-9]{2,5})?";
     // Path segments mix unreserved characters, ASCII escapes (non-ASCII
     // escapes decode to invalid UTF-8, where aws-sigv4 substitutes U+FFFD
@@ -42,13 +37,8 @@ fn input() -> impl Strategy<Value = Input> {
     let segment = "([A-Za-z0-9_~-]|%[0-7][0-9A-F]|[@:!$'()*+,;=]|\\.){0,8}";
     let path = prop::collection::vec(segment, 0..5).prop_map(|s| format!("/{}", s.join("/")));
     let part = "([A-Za-z0-9_~.-]|%[0-7][0-9A-F]|\\+|[:@/!$'()*,;]){0,6}";
-    let pair = (part, part, any::<bool>()).prop_map(|(k, v, eq)| {
-        if eq || k.is_empty() {
-            format!("{k}={v}")
-        } else {
-            k
-        }
-    });
+    let pair =
+        (part, part, any::<bool>()).prop_map(|(k, v, eq)| if eq || k.is_empty() { format!("{k}={v}") } else { k });
     let query = prop::collection::vec(pair, 0..4).prop_map(|p| p.join("&"));
     let header_name = prop_oneof![
         Just("content-type".to_owned()),
@@ -64,33 +54,22 @@ fn input() -> impl Strategy<Value = Input> {
     // 2001 .. 2099
     let secs = 978_307_200u64..4_102_444_800u64;
     let offset = -14 * 60i64..14 * 60;
-    let creds = (
-        "AKID[A-Z0-9]{4,16}",
-        "[A-Za-z0-9/+]{10,40}",
-        prop::option::of("[A-Za-z0-9/+=]{10,40}"),
+    let creds = ("AKID[A-Z0-9]{4,16}", "[A-Za-z0-9/+]{10,40}", prop::option::of("[A-Za-z0-9/+=]{10,40}"))
+        .prop_map(|(a, s, t)| Credentials { access_key_id: a, secret_access_key: s, session_token: t });
+    (method, host, path, query, headers, body, region, secs, offset, creds).prop_map(
+        |(method, host, path, query, headers, body, region, secs, offset, creds)| Input {
+            method,
+            host,
+            path,
+            query,
+            headers,
+            body,
+            region,
+            secs,
+            offset,
+            creds,
+        },
     )
-        .prop_map(|(a, s, t)| Credentials {
-            access_key_id: a,
-            secret_access_key: s,
-            session_token: t,
-        });
-    (
-        method, host, path, query, headers, body, region, secs, offset, creds,
-    )
-        .prop_map(
-            |(method, host, path, query, headers, body, region, secs, offset, creds)| Input {
-                method,
-                host,
-                path,
-                query,
-                headers,
-                body,
-                region,
-                secs,
-                offset,
-                creds,
-            },
-        )
 }
 
 impl Input {
@@ -99,10 +78,7 @@ impl Input {
         let mut h = HeaderMap::new();
         h.insert("host", HeaderValue::from_str(&self.host).expect("host"));
         for (n, v) in &self.headers {
-            h.append(
-                HeaderName::from_bytes(n.as_bytes()).expect("name"),
-                HeaderValue::from_str(v).expect("value"),
-            );
+            h.append(HeaderName::from_bytes(n.as_bytes()).expect("name"), HeaderValue::from_str(v).expect("value"));
         }
         h
     }
@@ -142,22 +118,13 @@ impl Input {
         let header_list: Vec<(&str, &str)> = std::iter::once(("host", self.host.as_str()))
             .chain(self.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())))
             .collect();
-        let signable = SignableRequest::new(
-            self.method.as_str(),
-            uri,
-            header_list.into_iter(),
-            SignableBody::Bytes(&self.body),
-        )
-        .expect("signable");
-        let (instructions, signature) = aws_sigv4::http_request::sign(signable, &params)
-            .expect("signs")
-            .into_parts();
+        let signable =
+            SignableRequest::new(self.method.as_str(), uri, header_list.into_iter(), SignableBody::Bytes(&self.body))
+                .expect("signable");
+        let (instructions, signature) = aws_sigv4::http_request::sign(signable, &params).expect("signs").into_parts();
         let mut h = self.headers();
         for (n, v) in instructions.headers() {
-            h.insert(
-                HeaderName::from_bytes(n.as_bytes()).expect("name"),
-                HeaderValue::from_str(v).expect("value"),
-            );
+            h.insert(HeaderName::from_bytes(n.as_bytes()).expect("name"), HeaderValue::from_str(v).expect("value"));
         }
         (h, signature)
     }
@@ -170,13 +137,7 @@ impl Input {
     ) -> Result<larch_sigv4::VerifiedRequest, SigV4Error> {
         let akid = self.creds.access_key_id.clone();
         Verifier::new("logs").verify(
-            &RequestParts {
-                method: &self.method,
-                path: &self.path,
-                query: &self.query,
-                headers,
-                body,
-            },
+            &RequestParts { method: &self.method, path: &self.path, query: &self.query, headers, body },
             self.now(),
             |k| (k == akid).then(|| secret.to_owned()),
         )
@@ -185,10 +146,7 @@ impl Input {
 
 fn signature_of(h: &HeaderMap) -> String {
     let auth = h["authorization"].to_str().expect("ascii");
-    auth.rsplit("Signature=")
-        .next()
-        .expect("signature")
-        .to_owned()
+    auth.rsplit("Signature=").next().expect("signature").to_owned()
 }
 
 proptest! {

@@ -49,9 +49,7 @@ pub(crate) struct CatalogState {
 
 impl CatalogState {
     pub fn group(&self, account: &str, name: &str) -> Option<&LogGroup> {
-        let id = self
-            .group_names
-            .get(&(account.to_string(), name.to_string()))?;
+        let id = self.group_names.get(&(account.to_string(), name.to_string()))?;
         self.groups.get(id)
     }
 
@@ -88,11 +86,7 @@ impl Catalog {
     pub fn open(path: &Path) -> Result<Catalog> {
         let db = Database::create(path)?;
         let state = load(&db)?;
-        Ok(Catalog {
-            db,
-            write_lock: Mutex::new(()),
-            state: RwLock::new(state),
-        })
+        Ok(Catalog { db, write_lock: Mutex::new(()), state: RwLock::new(state) })
     }
 
     pub fn read(&self) -> parking_lot::RwLockReadGuard<'_, CatalogState> {
@@ -107,16 +101,11 @@ impl Catalog {
     /// Runs `decide` on the current state under the writer lock; the change it returns is
     /// committed durably, then applied to the mirror. Ids handed out via `alloc_id` are
     /// persisted with the change.
-    pub fn mutate<T>(
-        &self,
-        decide: impl FnOnce(&CatalogState, &mut IdAllocator) -> Result<(Change, T)>,
-    ) -> Result<T> {
+    pub fn mutate<T>(&self, decide: impl FnOnce(&CatalogState, &mut IdAllocator) -> Result<(Change, T)>) -> Result<T> {
         let _writer = self.write_lock.lock();
         let (change, value, next_id) = {
             let state = self.state.read();
-            let mut ids = IdAllocator {
-                next: state.next_id,
-            };
+            let mut ids = IdAllocator { next: state.next_id };
             let (change, value) = decide(&state, &mut ids)?;
             (change, value, ids.next)
         };
@@ -156,10 +145,7 @@ impl Catalog {
                 filters.remove((*group_id, name.as_str()))?;
             }
             for f in &change.put_metric_filters {
-                filters.insert(
-                    (f.group_id, f.name.as_str()),
-                    serde_json::to_vec(f)?.as_slice(),
-                )?;
+                filters.insert((f.group_id, f.name.as_str()), serde_json::to_vec(f)?.as_slice())?;
             }
             let mut counters = txn.open_table(COUNTERS)?;
             counters.insert(NEXT_ID, next_id)?;
@@ -219,29 +205,19 @@ fn apply(state: &mut CatalogState, change: Change) {
         state.segments.remove(&id);
     }
     for g in change.put_groups {
-        state
-            .group_names
-            .insert((g.account.clone(), g.name.clone()), g.id);
+        state.group_names.insert((g.account.clone(), g.name.clone()), g.id);
         state.group_streams.entry(g.id).or_default();
         state.groups.insert(g.id, g);
     }
     for s in change.put_streams {
-        state
-            .group_streams
-            .entry(s.group_id)
-            .or_default()
-            .insert(s.name.clone(), s.id);
+        state.group_streams.entry(s.group_id).or_default().insert(s.name.clone(), s.id);
         state.streams.insert(s.id, s);
     }
     for s in change.put_segments {
         state.segments.insert(s.id, s);
     }
     for f in change.put_metric_filters {
-        state
-            .metric_filters
-            .entry(f.group_id)
-            .or_default()
-            .insert(f.name.clone(), f);
+        state.metric_filters.entry(f.group_id).or_default().insert(f.name.clone(), f);
     }
     if let Some(n) = change.wal_flushed_through {
         state.wal_flushed_through = n;
@@ -263,10 +239,7 @@ fn load(db: &Database) -> Result<CatalogState> {
     }
     txn.commit()?;
 
-    let mut state = CatalogState {
-        next_id: 1,
-        ..Default::default()
-    };
+    let mut state = CatalogState { next_id: 1, ..Default::default() };
     let read = db.begin_read()?;
     let counters = read.open_table(COUNTERS)?;
     if let Some(v) = counters.get(NEXT_ID)? {
@@ -300,6 +273,5 @@ fn load(db: &Database) -> Result<CatalogState> {
 }
 
 fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T> {
-    serde_json::from_slice(bytes)
-        .map_err(|e| StorageError::Catalog(format!("corrupt catalog record: {e}")))
+    serde_json::from_slice(bytes).map_err(|e| StorageError::Catalog(format!("corrupt catalog record: {e}")))
 }

@@ -92,10 +92,7 @@ struct Inner {
 }
 
 fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
 impl Storage {
@@ -292,14 +289,26 @@ impl Storage {
 
     /// Appends events (already validated and in chronological order) to a stream. Resolves
     /// once they are durable and readable. Returns the sequence number of the first event.
-    pub async fn put_events(&self, group_id: GroupId, stream: &LogStream, events: Vec<NewEvent>, ingestion_time: i64) -> Result<u64> {
+    pub async fn put_events(
+        &self,
+        group_id: GroupId,
+        stream: &LogStream,
+        events: Vec<NewEvent>,
+        ingestion_time: i64,
+    ) -> Result<u64> {
         let (frame, first_seq, on_durable) = self.prepare_put(group_id, stream, events, ingestion_time)?;
         self.inner.wal.append(frame, on_durable).await?;
         Ok(first_seq)
     }
 
     /// Blocking variant of [`put_events`](Self::put_events).
-    pub fn put_events_blocking(&self, group_id: GroupId, stream: &LogStream, events: Vec<NewEvent>, ingestion_time: i64) -> Result<u64> {
+    pub fn put_events_blocking(
+        &self,
+        group_id: GroupId,
+        stream: &LogStream,
+        events: Vec<NewEvent>,
+        ingestion_time: i64,
+    ) -> Result<u64> {
         let (frame, first_seq, on_durable) = self.prepare_put(group_id, stream, events, ingestion_time)?;
         self.inner.wal.append_blocking(frame, on_durable)?;
         Ok(first_seq)
@@ -326,7 +335,9 @@ impl Storage {
         let stream_id = stream.id;
         let on_durable: wal::OnDurable = Box::new(move || {
             inner.memtable.write().insert(group_id, batch, raw_bytes, min_ts, max_ts, now_ms());
-            inner.catalog.update_stats(|state| record_stream_stats(state.streams.get_mut(&stream_id), min_ts, max_ts, ingestion_time));
+            inner.catalog.update_stats(|state| {
+                record_stream_stats(state.streams.get_mut(&stream_id), min_ts, max_ts, ingestion_time)
+            });
             inner.stats.record_ingest(n, raw_bytes as u64);
         });
         Ok((frame, first_seq, on_durable))
@@ -395,13 +406,11 @@ impl Storage {
 
     /// Raw message bytes of a group: segments plus buffered.
     fn stored_bytes(&self, group_id: GroupId) -> u64 {
-        let on_disk: u64 = self.inner.catalog.read().segments.values().filter(|s| s.group_id == group_id).map(|s| s.raw_bytes).sum();
+        let on_disk: u64 =
+            self.inner.catalog.read().segments.values().filter(|s| s.group_id == group_id).map(|s| s.raw_bytes).sum();
         let memtable = self.inner.memtable.read();
-        let buffered: usize = [&memtable.active, &memtable.frozen]
-            .iter()
-            .filter_map(|m| m.get(&group_id))
-            .map(|b| b.raw_bytes)
-            .sum();
+        let buffered: usize =
+            [&memtable.active, &memtable.frozen].iter().filter_map(|m| m.get(&group_id)).map(|b| b.raw_bytes).sum();
         on_disk + buffered as u64
     }
 
@@ -436,7 +445,8 @@ impl Storage {
             .collect();
         let max_seq = self.inner.next_seq.load(Ordering::Relaxed).saturating_sub(1);
         let orphans = self.inner.catalog.mutate(|state, ids| {
-            let mut change = Change { wal_flushed_through: Some(closed_wal), max_seq: Some(max_seq), ..Default::default() };
+            let mut change =
+                Change { wal_flushed_through: Some(closed_wal), max_seq: Some(max_seq), ..Default::default() };
             let mut orphans = Vec::new();
             for (group_id, path, seg) in &written {
                 if !state.groups.contains_key(group_id) {
@@ -546,7 +556,8 @@ fn background_loop(weak: std::sync::Weak<Inner>) {
         let storage = Storage { inner };
         let due = {
             let m = storage.inner.memtable.read();
-            let age_due = m.active_since.is_some_and(|t| now_ms() - t >= storage.inner.config.flush_interval.as_millis() as i64);
+            let age_due =
+                m.active_since.is_some_and(|t| now_ms() - t >= storage.inner.config.flush_interval.as_millis() as i64);
             m.active_bytes >= storage.inner.config.flush_bytes || age_due
         };
         if due && let Err(e) = storage.flush() {
@@ -612,7 +623,9 @@ fn replay_wal(wal_dir: &Path, catalog: &Catalog, memtable: &mut Memtable) -> Res
             let raw: usize = batch.events.iter().map(|e| e.message.len()).sum();
             let rb = build_batch(stream.id, &stream.name, batch.ingestion_time, batch.first_seq, &batch.events);
             memtable.insert(batch.group_id, rb, raw, min_ts, max_ts, now_ms());
-            catalog.update_stats(|state| record_stream_stats(state.streams.get_mut(&stream.id), min_ts, max_ts, batch.ingestion_time));
+            catalog.update_stats(|state| {
+                record_stream_stats(state.streams.get_mut(&stream.id), min_ts, max_ts, batch.ingestion_time)
+            });
             replayed += 1;
         }
         tracing::info!(file = %path.display(), batches = replayed, "replayed WAL file");

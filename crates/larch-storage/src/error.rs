@@ -41,10 +41,7 @@ pub enum StorageError {
 
 impl StorageError {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        StorageError::Io {
-            path: path.into(),
-            source,
-        }
+        StorageError::Io { path: path.into(), source }
     }
 }
 

@@ -32,9 +32,12 @@ mod segment;
 pub mod stats;
 mod wal;
 
-pub use engine::{GroupSnapshot, NewLogGroup, Storage, StorageConfig};
 pub use engine::metric_filters::NewMetricFilter;
+pub use engine::{GroupSnapshot, NewLogGroup, Storage, StorageConfig};
 pub use error::{Result, StorageError};
-pub use model::{GroupId, LogGroup, LogStream, MetricFilter, MetricTransformation, NewEvent, SegmentMeta, StoredEvent, StreamId, event_id};
+pub use model::{
+    GroupId, LogGroup, LogStream, MetricFilter, MetricTransformation, NewEvent, SegmentMeta, StoredEvent, StreamId,
+    event_id,
+};
 pub use read::{EVENT_OVERHEAD_BYTES, EventPage, EventRead};
 pub use stats::StorageStats;

@@ -75,7 +75,15 @@ pub(crate) struct Memtable {
 }
 
 impl Memtable {
-    pub fn insert(&mut self, group_id: GroupId, batch: RecordBatch, raw_bytes: usize, min_ts: i64, max_ts: i64, now: i64) {
+    pub fn insert(
+        &mut self,
+        group_id: GroupId,
+        batch: RecordBatch,
+        raw_bytes: usize,
+        min_ts: i64,
+        max_ts: i64,
+        now: i64,
+    ) {
         self.active_bytes += raw_bytes + 26 * batch.num_rows();
         self.active_since.get_or_insert(now);
         self.active.entry(group_id).or_default().push(batch, raw_bytes, min_ts, max_ts);
@@ -103,7 +111,11 @@ impl Memtable {
                 entry.rows += rows;
             }
             entry.raw_bytes += buffer.raw_bytes;
-            entry.min_timestamp = if entry.rows == buffer.rows { buffer.min_timestamp } else { entry.min_timestamp.min(buffer.min_timestamp) };
+            entry.min_timestamp = if entry.rows == buffer.rows {
+                buffer.min_timestamp
+            } else {
+                entry.min_timestamp.min(buffer.min_timestamp)
+            };
             entry.max_timestamp = entry.max_timestamp.max(buffer.max_timestamp);
         }
         self.active_bytes = 0;

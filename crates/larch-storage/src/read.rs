@@ -118,7 +118,13 @@ impl<'r, 'a> PageCollector<'r, 'a> {
             }
             self.push(Entry {
                 key,
-                event: StoredEvent { stream_id: stream, timestamp: t, ingestion_time: ing.value(i), seq: s, message: message.to_string() },
+                event: StoredEvent {
+                    stream_id: stream,
+                    timestamp: t,
+                    ingestion_time: ing.value(i),
+                    seq: s,
+                    message: message.to_string(),
+                },
             });
         }
     }
@@ -126,7 +132,8 @@ impl<'r, 'a> PageCollector<'r, 'a> {
     fn push(&mut self, entry: Entry) {
         self.heap_bytes += entry.event.message.len() + EVENT_OVERHEAD_BYTES;
         self.heap.push(entry);
-        while self.heap.len() > self.read.limit.max(1) || (self.heap.len() > 1 && self.heap_bytes > self.read.max_bytes) {
+        while self.heap.len() > self.read.limit.max(1) || (self.heap.len() > 1 && self.heap_bytes > self.read.max_bytes)
+        {
             if let Some(evicted) = self.heap.pop() {
                 self.heap_bytes -= evicted.event.message.len() + EVENT_OVERHEAD_BYTES;
                 self.has_more = true;

@@ -14,9 +14,9 @@ use arrow::record_batch::RecordBatch;
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::metadata::SortingColumn;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::file::statistics::Statistics;
-use parquet::file::metadata::SortingColumn;
 
 use crate::error::{Result, StorageError};
 use crate::schema::{event_schema, idx};
@@ -160,4 +160,3 @@ fn int_range(stats: Option<&Statistics>) -> Option<(i64, i64)> {
         _ => None,
     }
 }
-

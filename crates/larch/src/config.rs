@@ -100,7 +100,8 @@ mod tests {
 
     #[test]
     fn flags_win_over_file_and_defaults_fill_the_rest() {
-        let file: FileConfig = toml::from_str("listen = \"127.0.0.1:9000\"\ndata = \"/tmp/x\"\nflush_mib = 16").unwrap();
+        let file: FileConfig =
+            toml::from_str("listen = \"127.0.0.1:9000\"\ndata = \"/tmp/x\"\nflush_mib = 16").unwrap();
         let flags = Flags { data: Some("/tmp/y".into()), ..Default::default() };
         let c = resolve(flags, None, file).unwrap();
         assert_eq!(c.listen, "127.0.0.1:9000".parse().unwrap());
@@ -111,7 +112,11 @@ mod tests {
 
     #[test]
     fn insecure_mode_is_refused_off_loopback() {
-        let flags = Flags { listen: Some("0.0.0.0:4588".parse().unwrap()), insecure_accept_any_key: true, ..Default::default() };
+        let flags = Flags {
+            listen: Some("0.0.0.0:4588".parse().unwrap()),
+            insecure_accept_any_key: true,
+            ..Default::default()
+        };
         assert!(resolve(flags, None, FileConfig::default()).is_err());
     }
 

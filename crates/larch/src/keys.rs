@@ -26,7 +26,8 @@ pub fn run(command: KeysCommand, data: &Path) -> Result<(), String> {
             if !keys::is_valid_account_id(&account) {
                 return Err(format!("account id must be 12 digits: {account}"));
             }
-            let key = keys::create_key(data, &account).map_err(|e| format!("cannot write keys in {}: {e}", data.display()))?;
+            let key = keys::create_key(data, &account)
+                .map_err(|e| format!("cannot write keys in {}: {e}", data.display()))?;
             println!("AWS_ACCESS_KEY_ID={}", key.access_key_id);
             println!("AWS_SECRET_ACCESS_KEY={}", key.secret_access_key);
             Ok(())
@@ -39,7 +40,8 @@ pub fn run(command: KeysCommand, data: &Path) -> Result<(), String> {
             Ok(())
         }
         KeysCommand::Delete { access_key_id } => {
-            let deleted = keys::delete_key(data, &access_key_id).map_err(|e| format!("cannot write keys in {}: {e}", data.display()))?;
+            let deleted = keys::delete_key(data, &access_key_id)
+                .map_err(|e| format!("cannot write keys in {}: {e}", data.display()))?;
             if deleted { Ok(()) } else { Err(format!("no such key: {access_key_id}")) }
         }
     }

@@ -52,7 +52,8 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
 }
 
 fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("LARCH_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let filter = tracing_subscriber::EnvFilter::try_from_env("LARCH_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
 }
 
@@ -70,7 +71,8 @@ async fn serve(config: ServeConfig) -> Result<(), String> {
     let mut storage_config = StorageConfig::new(&config.data);
     storage_config.flush_interval = config.flush_interval;
     storage_config.flush_bytes = config.flush_bytes;
-    let storage = Storage::open(storage_config).map_err(|e| format!("cannot open data directory {}: {e}", config.data.display()))?;
+    let storage = Storage::open(storage_config)
+        .map_err(|e| format!("cannot open data directory {}: {e}", config.data.display()))?;
     let (keys, generated) = KeyStore::open(&config.data, env_root_key(&config.account_id), &config.account_id)
         .map_err(|e| format!("cannot open key store: {e}"))?;
     if let Some(key) = generated {
@@ -95,7 +97,9 @@ async fn serve(config: ServeConfig) -> Result<(), String> {
         queries,
         max_body_bytes: config.max_body_bytes,
     });
-    let listener = tokio::net::TcpListener::bind(config.listen).await.map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     let scheme = if tls.is_some() { "https" } else { "http" };
     tracing::info!(address = %local, scheme, data = %config.data.display(), "larch is serving the CloudWatch Logs API");
@@ -106,7 +110,10 @@ async fn serve(config: ServeConfig) -> Result<(), String> {
     .map_err(|e| e.to_string())?;
     tracing::info!("shutting down: flushing buffered events");
     let flushing = storage.clone();
-    tokio::task::spawn_blocking(move || flushing.shutdown()).await.map_err(|e| e.to_string())?.map_err(|e| e.to_string())?;
+    tokio::task::spawn_blocking(move || flushing.shutdown())
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
     Ok(())
 }
 
@@ -129,7 +136,11 @@ async fn shutdown_signal() {
 }
 
 /// The Insights engine plugged into the API.
-fn query_engine(storage: &Storage, data: &std::path::Path, config: &config::QueryFileConfig) -> Option<Arc<dyn larch_server::QueryOperations>> {
+fn query_engine(
+    storage: &Storage,
+    data: &std::path::Path,
+    config: &config::QueryFileConfig,
+) -> Option<Arc<dyn larch_server::QueryOperations>> {
     let mut query_config = larch_query::QueryConfig::new(data);
     if let Some(n) = config.max_concurrent_per_account {
         query_config.max_concurrent_per_account = n.max(1);

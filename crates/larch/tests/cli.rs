@@ -34,7 +34,8 @@ fn keys_create_list_delete() {
 #[test]
 fn keys_create_rejects_bad_account_ids() {
     let dir = tempfile::tempdir().unwrap();
-    let out = larch().args(["keys", "create", "--account", "12ab", "--data", dir.path().to_str().unwrap()]).output().unwrap();
+    let out =
+        larch().args(["keys", "create", "--account", "12ab", "--data", dir.path().to_str().unwrap()]).output().unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("12 digits"));
 }

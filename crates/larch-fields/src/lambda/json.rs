@@ -42,9 +42,7 @@ fn string_at<'a>(object: &'a str, path: &str) -> Option<FieldValue<'a>> {
 /// `Root=1-…` of an `X-Amzn-Trace-Id` header value.
 fn trace_root(value: Cow<'_, str>) -> Option<Cow<'_, str>> {
     fn root(s: &str) -> Option<&str> {
-        s.split(';')
-            .find_map(|part| part.trim().strip_prefix("Root="))
-            .filter(|r| !r.is_empty())
+        s.split(';').find_map(|part| part.trim().strip_prefix("Root=")).filter(|r| !r.is_empty())
     }
     match value {
         Cow::Borrowed(s) => root(s).map(Cow::Borrowed),
@@ -57,25 +55,13 @@ fn typed<'a>(object: &'a str, line_type: LineType, field: LambdaField) -> Option
     let report = line_type == Report;
     match field {
         LambdaField::Type => Some(line_type.value()),
-        LambdaField::RequestId if matches!(line_type, Start | End | Report) => {
-            string_at(object, "record.requestId")
-        }
+        LambdaField::RequestId if matches!(line_type, Start | End | Report) => string_at(object, "record.requestId"),
         LambdaField::Duration if report => numeric(lookup(object, "record.metrics.durationMs")?),
-        LambdaField::BilledDuration if report => {
-            numeric(lookup(object, "record.metrics.billedDurationMs")?)
-        }
-        LambdaField::MemorySize if report => {
-            mb_to_bytes(lookup(object, "record.metrics.memorySizeMB")?)
-        }
-        LambdaField::MaxMemoryUsed if report => {
-            mb_to_bytes(lookup(object, "record.metrics.maxMemoryUsedMB")?)
-        }
-        LambdaField::InitDuration if report => {
-            numeric(lookup(object, "record.metrics.initDurationMs")?)
-        }
-        LambdaField::InitDuration if line_type == InitReport => {
-            numeric(lookup(object, "record.metrics.durationMs")?)
-        }
+        LambdaField::BilledDuration if report => numeric(lookup(object, "record.metrics.billedDurationMs")?),
+        LambdaField::MemorySize if report => mb_to_bytes(lookup(object, "record.metrics.memorySizeMB")?),
+        LambdaField::MaxMemoryUsed if report => mb_to_bytes(lookup(object, "record.metrics.maxMemoryUsedMB")?),
+        LambdaField::InitDuration if report => numeric(lookup(object, "record.metrics.initDurationMs")?),
+        LambdaField::InitDuration if line_type == InitReport => numeric(lookup(object, "record.metrics.durationMs")?),
         LambdaField::XrayTraceId if report => match lookup(object, "record.tracing.value")? {
             FieldValue::Str(v) => trace_root(v).map(FieldValue::Str),
             _ => None,
@@ -95,8 +81,5 @@ pub(crate) fn fields(object: &str) -> Vec<(LambdaField, FieldValue<'_>)> {
     let Some(line_type) = platform_type(object) else {
         return Vec::new();
     };
-    LambdaField::ALL
-        .into_iter()
-        .filter_map(|f| typed(object, line_type, f).map(|v| (f, v)))
-        .collect()
+    LambdaField::ALL.into_iter().filter_map(|f| typed(object, line_type, f).map(|v| (f, v))).collect()
 }

@@ -34,10 +34,7 @@ pub(crate) fn line_type(message: &str) -> Option<(LineType, usize)> {
         _ => return None,
     };
     let rest = message.strip_prefix(prefix)?;
-    let needs_id = matches!(
-        line_type,
-        LineType::Start | LineType::End | LineType::Report
-    );
+    let needs_id = matches!(line_type, LineType::Start | LineType::End | LineType::Report);
     if needs_id && !rest.starts_with("RequestId: ") {
         return None;
     }
@@ -143,9 +140,7 @@ fn convert(field: LambdaField, value: &str) -> Option<FieldValue<'_>> {
             (!value.is_empty()).then_some(FieldValue::Str(Cow::Borrowed(value)))
         }
         LambdaField::MemorySize | LambdaField::MaxMemoryUsed => mb_to_bytes(parse_number(value)?),
-        LambdaField::Duration | LambdaField::BilledDuration | LambdaField::InitDuration => {
-            parse_number(value)
-        }
+        LambdaField::Duration | LambdaField::BilledDuration | LambdaField::InitDuration => parse_number(value),
         LambdaField::Type => None,
     }
 }
@@ -157,12 +152,9 @@ pub(crate) fn get(message: &str, field: LambdaField) -> Option<FieldValue<'_>> {
     if field == LambdaField::Type {
         return Some(line_type.value());
     }
-    Segments {
-        s: message,
-        i: start,
-    }
-    .filter(|(label, _)| field_of(label) == Some(field))
-    .find_map(|(_, value)| convert(field, value))
+    Segments { s: message, i: start }
+        .filter(|(label, _)| field_of(label) == Some(field))
+        .find_map(|(_, value)| convert(field, value))
 }
 
 /// All fields of a platform line, `@type` first, then in line order.
@@ -171,10 +163,7 @@ pub(crate) fn fields(message: &str) -> Vec<(LambdaField, FieldValue<'_>)> {
         return Vec::new();
     };
     let mut out = vec![(LambdaField::Type, line_type.value())];
-    for (label, value) in (Segments {
-        s: message,
-        i: start,
-    }) {
+    for (label, value) in (Segments { s: message, i: start }) {
         if let Some(field) = field_of(label)
             && let Some(v) = convert(field, value)
         {

@@ -3,8 +3,8 @@
 
 use super::Parser;
 use crate::ast::{
-    Command, CommandKind, DiffBaseline, ExprKind, FieldRef, Ident, JoinType, LookupMode, NameAlias,
-    Number, OutlierAction, Parse, ParseMode, Projection, SortKey, SortOrder, Span, Stats,
+    Command, CommandKind, DiffBaseline, ExprKind, FieldRef, Ident, JoinType, LookupMode, NameAlias, Number,
+    OutlierAction, Parse, ParseMode, Projection, SortKey, SortOrder, Span, Stats,
 };
 use crate::duration::Duration;
 use crate::error::Result;
@@ -40,10 +40,7 @@ impl Parser<'_> {
                 if any {
                     self.next()?;
                 }
-                CommandKind::Limit {
-                    n: self.row_count("limit")?,
-                    any,
-                }
+                CommandKind::Limit { n: self.row_count("limit")?, any }
             }
             "head" => CommandKind::Head(self.row_count("head")?),
             "tail" => CommandKind::Tail(self.row_count("tail")?),
@@ -55,9 +52,7 @@ impl Parser<'_> {
                 let alias = self.parse_ident("a name after 'into'")?;
                 CommandKind::Unnest { field, alias }
             }
-            "expand" => CommandKind::Expand {
-                field: self.field_ref("a field name after expand")?,
-            },
+            "expand" => CommandKind::Expand { field: self.field_ref("a field name after expand")? },
             "lookup" => self.lookup()?,
             "cidrlookup" => self.cidrlookup()?,
             "filterindex" => CommandKind::FilterIndex(self.parse_expr()?),
@@ -66,35 +61,21 @@ impl Parser<'_> {
             "anomaly" => CommandKind::Anomaly,
             "addtotals" => self.addtotals()?,
             "relevantfields" => {
-                let fields = if self.at_kw("where")? {
-                    vec![]
-                } else {
-                    self.field_list("relevantfields")?
-                };
+                let fields = if self.at_kw("where")? { vec![] } else { self.field_list("relevantfields")? };
                 self.expect_kw("where")?;
-                CommandKind::RelevantFields {
-                    fields,
-                    condition: self.parse_expr()?,
-                }
+                CommandKind::RelevantFields { fields, condition: self.parse_expr()? }
             }
             "autoregress" => self.autoregress()?,
             "logcompare" => {
                 self.expect_kw("timeshift")?;
-                CommandKind::LogCompare {
-                    timeshift: self.duration("a time period such as 7d after timeshift")?,
-                }
+                CommandKind::LogCompare { timeshift: self.duration("a time period such as 7d after timeshift")? }
             }
-            "filldown" => CommandKind::Filldown {
-                fields: self.name_patterns()?,
-            },
+            "filldown" => CommandKind::Filldown { fields: self.name_patterns()? },
             "fillmissing" => {
                 self.expect_kw("with")?;
                 let value = self.parse_expr()?;
-                let fields = if self.eat_kw("for")?.is_some() {
-                    self.field_list("fillmissing … for")?
-                } else {
-                    vec![]
-                };
+                let fields =
+                    if self.eat_kw("for")?.is_some() { self.field_list("fillmissing … for")? } else { vec![] };
                 CommandKind::Fillmissing { value, fields }
             }
             "outlier" => self.outlier()?,
@@ -105,9 +86,7 @@ impl Parser<'_> {
             }
             "appendcols" => self.appendcols()?,
             "sessionize" => self.sessionize()?,
-            "countfrequent" | "count_frequent" => {
-                CommandKind::CountFrequent(self.field_list("countFrequent")?)
-            }
+            "countfrequent" | "count_frequent" => CommandKind::CountFrequent(self.field_list("countFrequent")?),
             "join" => self.join()?,
             "source" => {
                 return Err(self.error(tok.span, "SOURCE must be the first command in the query"));
@@ -116,10 +95,9 @@ impl Parser<'_> {
                 return Err(self.error(tok.span, "The search command is not supported yet"));
             }
             "unmask" => {
-                return Err(self.error(
-                    tok.span,
-                    "unmask is used as a function inside fields, e.g. 'fields unmask(@message)'",
-                ));
+                return Err(
+                    self.error(tok.span, "unmask is used as a function inside fields, e.g. 'fields unmask(@message)'")
+                );
             }
             _ => {
                 return Err(self.error(
@@ -161,20 +139,14 @@ impl Parser<'_> {
     fn require_operand(&self, cmd: &str) -> Result<()> {
         let t = self.peek()?;
         if matches!(t.kind, TokenKind::Eof | TokenKind::Pipe | TokenKind::RParen) {
-            return Err(
-                self.unexpected(&t, &format!("at least one field or expression after {cmd}"))
-            );
+            return Err(self.unexpected(&t, &format!("at least one field or expression after {cmd}")));
         }
         Ok(())
     }
 
     /// `as name` if present.
     fn opt_alias(&mut self) -> Result<Option<Ident>> {
-        if self.eat_kw("as")?.is_some() {
-            Ok(Some(self.parse_ident("a name after 'as'")?))
-        } else {
-            Ok(None)
-        }
+        if self.eat_kw("as")?.is_some() { Ok(Some(self.parse_ident("a name after 'as'")?)) } else { Ok(None) }
     }
 
     /// A field name.
@@ -183,11 +155,7 @@ impl Parser<'_> {
         match t.kind {
             TokenKind::Ident { segments, .. } => {
                 self.pos = t.span.end;
-                Ok(FieldRef {
-                    name: segments.join("."),
-                    segments,
-                    span: t.span,
-                })
+                Ok(FieldRef { name: segments.join("."), segments, span: t.span })
             }
             _ => Err(self.unexpected(&t, what)),
         }
@@ -205,13 +173,10 @@ impl Parser<'_> {
     fn row_count(&mut self, cmd: &str) -> Result<u64> {
         let t = self.next()?;
         match t.kind {
-            TokenKind::Number(Number::Int(n)) if (1..=MAX_LIMIT as i64).contains(&n) => {
-                Ok(n as u64)
+            TokenKind::Number(Number::Int(n)) if (1..=MAX_LIMIT as i64).contains(&n) => Ok(n as u64),
+            TokenKind::Number(_) => {
+                Err(self.error(t.span, format!("{cmd} must be an integer between 1 and {MAX_LIMIT}")))
             }
-            TokenKind::Number(_) => Err(self.error(
-                t.span,
-                format!("{cmd} must be an integer between 1 and {MAX_LIMIT}"),
-            )),
             _ => Err(self.unexpected(&t, &format!("a number of rows after {cmd}"))),
         }
     }
@@ -269,22 +234,14 @@ impl Parser<'_> {
     }
 
     fn duplicate_option(&self, key: &Token) -> crate::error::ParseError {
-        self.error(
-            key.span,
-            format!(
-                "Option '{}' is given more than once",
-                key.span.text(self.src)
-            ),
-        )
+        self.error(key.span, format!("Option '{}' is given more than once", key.span.text(self.src)))
     }
 
     // ----- commands -------------------------------------------------------
 
     fn stats(&mut self) -> Result<Stats> {
         let t = self.peek()?;
-        if matches!(t.kind, TokenKind::Eof | TokenKind::Pipe | TokenKind::RParen)
-            || t.kind.is_kw("by")
-        {
+        if matches!(t.kind, TokenKind::Eof | TokenKind::Pipe | TokenKind::RParen) || t.kind.is_kw("by") {
             return Err(self.unexpected(&t, "an aggregate function such as count(*) after stats"));
         }
         let mut aggregations = vec![self.projection()?];
@@ -304,11 +261,7 @@ impl Parser<'_> {
         } else {
             None
         };
-        Ok(Stats {
-            aggregations,
-            by,
-            offset,
-        })
+        Ok(Stats { aggregations, by, offset })
     }
 
     fn sort_keys(&mut self) -> Result<Vec<SortKey>> {
@@ -316,10 +269,8 @@ impl Parser<'_> {
         let t = self.peek()?;
         if t.kind.is_kw("by") {
             let after = self.peek_after(&t)?;
-            let is_field = matches!(
-                after.kind,
-                TokenKind::Eof | TokenKind::Pipe | TokenKind::Comma
-            ) || after.kind.is_kw("asc")
+            let is_field = matches!(after.kind, TokenKind::Eof | TokenKind::Pipe | TokenKind::Comma)
+                || after.kind.is_kw("asc")
                 || after.kind.is_kw("desc");
             if !is_field {
                 self.advance(&t);
@@ -337,12 +288,7 @@ impl Parser<'_> {
                 (SortOrder::Asc, false)
             };
             let span = Span::new(expr.span.start, self.prev_end());
-            keys.push(SortKey {
-                expr,
-                order,
-                explicit,
-                span,
-            });
+            keys.push(SortKey { expr, order, explicit, span });
             if self.eat(&TokenKind::Comma)?.is_none() {
                 return Ok(keys);
             }
@@ -353,25 +299,19 @@ impl Parser<'_> {
         let t = self.peek_re()?;
         let mode_kw = |k: &TokenKind| k.is_kw("logfmt") || k.is_kw("csv");
         let (field, implicit_field) = match &t.kind {
-            TokenKind::Ident { .. }
-                if !(mode_kw(&t.kind) && self.peek_after(&t)?.kind.is_kw("as")) =>
-            {
+            TokenKind::Ident { .. } if !(mode_kw(&t.kind) && self.peek_after(&t)?.kind.is_kw("as")) => {
                 (self.field_ref("a field name")?, false)
             }
-            _ => (
-                FieldRef::simple("@message", Span::new(kw.span.end, kw.span.end)),
-                true,
-            ),
+            _ => (FieldRef::simple("@message", Span::new(kw.span.end, kw.span.end)), true),
         };
         let t = self.peek_re()?;
         let mode = match t.kind {
             TokenKind::Str(ref pattern) => {
                 self.advance(&t);
                 if !self.at_kw("as")? {
-                    return Err(self.unexpected(
-                        &self.peek()?,
-                        "'as' followed by one name per '*' in the parse pattern",
-                    ));
+                    return Err(
+                        self.unexpected(&self.peek()?, "'as' followed by one name per '*' in the parse pattern")
+                    );
                 }
                 self.next()?;
                 ParseMode::Glob {
@@ -383,40 +323,23 @@ impl Parser<'_> {
             TokenKind::Regex(ref pattern) => {
                 self.advance(&t);
                 let multi = self.eat_kw("multi")?.is_some();
-                ParseMode::Regex {
-                    regex: crate::ast::Regex {
-                        pattern: pattern.clone(),
-                        span: t.span,
-                    },
-                    multi,
-                }
+                ParseMode::Regex { regex: crate::ast::Regex { pattern: pattern.clone(), span: t.span }, multi }
             }
             ref k if k.is_kw("logfmt") => {
                 self.advance(&t);
                 self.expect_kw("as")?;
-                ParseMode::Logfmt {
-                    alias: self.parse_ident("a name for the logfmt map")?,
-                }
+                ParseMode::Logfmt { alias: self.parse_ident("a name for the logfmt map")? }
             }
             ref k if k.is_kw("csv") => {
                 self.advance(&t);
                 self.expect_kw("as")?;
-                ParseMode::Csv {
-                    aliases: self.ident_list("a name for each CSV column")?,
-                }
+                ParseMode::Csv { aliases: self.ident_list("a name for each CSV column")? }
             }
             _ => {
-                return Err(self.unexpected(
-                    &t,
-                    "a \"glob * pattern\", a /regular expression/, logfmt or csv in parse",
-                ));
+                return Err(self.unexpected(&t, "a \"glob * pattern\", a /regular expression/, logfmt or csv in parse"));
             }
         };
-        Ok(Parse {
-            field,
-            implicit_field,
-            mode,
-        })
+        Ok(Parse { field, implicit_field, mode })
     }
 
     fn ident_list(&mut self, what: &str) -> Result<Vec<Ident>> {
@@ -458,34 +381,16 @@ impl Parser<'_> {
             keys.push(self.name_alias("a key field")?);
         }
         let mode = self.lookup_mode()?;
-        let outputs = if mode.is_some() {
-            self.lookup_outputs()?
-        } else {
-            vec![]
-        };
-        Ok(CommandKind::Lookup {
-            table,
-            keys,
-            mode,
-            outputs,
-        })
+        let outputs = if mode.is_some() { self.lookup_outputs()? } else { vec![] };
+        Ok(CommandKind::Lookup { table, keys, mode, outputs })
     }
 
     fn cidrlookup(&mut self) -> Result<CommandKind> {
         let table = self.parse_ident("a lookup table name after cidrlookup")?;
         let key = self.name_alias("an IP address field after the table name")?;
         let mode = self.lookup_mode()?;
-        let outputs = if mode.is_some() {
-            self.lookup_outputs()?
-        } else {
-            vec![]
-        };
-        Ok(CommandKind::CidrLookup {
-            table,
-            key,
-            mode,
-            outputs,
-        })
+        let outputs = if mode.is_some() { self.lookup_outputs()? } else { vec![] };
+        Ok(CommandKind::CidrLookup { table, key, mode, outputs })
     }
 
     fn diff(&mut self) -> Result<DiffBaseline> {
@@ -504,11 +409,8 @@ impl Parser<'_> {
     }
 
     fn addtotals(&mut self) -> Result<CommandKind> {
-        let (mut row, mut col, mut fieldname, mut labelfield, mut label) =
-            (None, None, None, None, None);
-        while let Some((key, tok)) =
-            self.option_key(&["row", "col", "fieldname", "labelfield", "label"])?
-        {
+        let (mut row, mut col, mut fieldname, mut labelfield, mut label) = (None, None, None, None, None);
+        while let Some((key, tok)) = self.option_key(&["row", "col", "fieldname", "labelfield", "label"])? {
             let dup = match key.as_str() {
                 "row" => row.replace(self.option_bool()?).is_some(),
                 "col" => col.replace(self.option_bool()?).is_some(),
@@ -520,19 +422,9 @@ impl Parser<'_> {
                 return Err(self.duplicate_option(&tok));
             }
         }
-        let fields = if matches!(self.peek()?.kind, TokenKind::Ident { .. }) {
-            self.field_list("addtotals")?
-        } else {
-            vec![]
-        };
-        Ok(CommandKind::AddTotals {
-            row,
-            col,
-            fieldname,
-            labelfield,
-            label,
-            fields,
-        })
+        let fields =
+            if matches!(self.peek()?.kind, TokenKind::Ident { .. }) { self.field_list("addtotals")? } else { vec![] };
+        Ok(CommandKind::AddTotals { row, col, fieldname, labelfield, label, fields })
     }
 
     fn autoregress(&mut self) -> Result<CommandKind> {
@@ -541,16 +433,9 @@ impl Parser<'_> {
         let mut lags = (1, 1);
         if self.option_key(&["p"])?.is_some() {
             let from = self.lag()?;
-            let to = if self.eat(&TokenKind::Minus)?.is_some() {
-                self.lag()?
-            } else {
-                from
-            };
+            let to = if self.eat(&TokenKind::Minus)?.is_some() { self.lag()? } else { from };
             if to < from {
-                return Err(self.error(
-                    Span::new(field.span.start, self.prev_end()),
-                    "autoregress p=n-m needs n <= m",
-                ));
+                return Err(self.error(Span::new(field.span.start, self.prev_end()), "autoregress p=n-m needs n <= m"));
             }
             lags = (from, to);
         }
@@ -612,18 +497,9 @@ impl Parser<'_> {
                 return Err(self.duplicate_option(&tok));
             }
         }
-        let fields = if matches!(self.peek()?.kind, TokenKind::Ident { .. }) {
-            self.field_list("outlier")?
-        } else {
-            vec![]
-        };
-        Ok(CommandKind::Outlier {
-            action,
-            param,
-            uselower,
-            mark,
-            fields,
-        })
+        let fields =
+            if matches!(self.peek()?.kind, TokenKind::Ident { .. }) { self.field_list("outlier")? } else { vec![] };
+        Ok(CommandKind::Outlier { action, param, uselower, mark, fields })
     }
 
     fn appendcols(&mut self) -> Result<CommandKind> {
@@ -639,11 +515,7 @@ impl Parser<'_> {
             }
         }
         let query = Box::new(self.parse_subquery("appendcols")?);
-        Ok(CommandKind::AppendCols {
-            override_,
-            max,
-            query,
-        })
+        Ok(CommandKind::AppendCols { override_, max, query })
     }
 
     fn sessionize(&mut self) -> Result<CommandKind> {
@@ -654,11 +526,7 @@ impl Parser<'_> {
             None
         };
         let alias = self.opt_alias()?;
-        Ok(CommandKind::Sessionize {
-            fields,
-            maxspan,
-            alias,
-        })
+        Ok(CommandKind::Sessionize { fields, maxspan, alias })
     }
 
     fn join(&mut self) -> Result<CommandKind> {
@@ -689,12 +557,6 @@ impl Parser<'_> {
             return Err(self.error(condition.span, "join conditions cannot use sub-queries"));
         }
         let query = Box::new(self.parse_subquery("join")?);
-        Ok(CommandKind::Join {
-            join_type,
-            left,
-            right,
-            condition,
-            query,
-        })
+        Ok(CommandKind::Join { join_type, left, right, condition, query })
     }
 }

@@ -70,13 +70,7 @@ impl Parser<'_> {
                         let index = self.expr_bp(0)?;
                         let close = self.expect(&TokenKind::RBracket, "']'")?;
                         let span = lhs.span.to(close.span);
-                        lhs = Expr {
-                            kind: ExprKind::Index {
-                                base: Box::new(lhs),
-                                index: Box::new(index),
-                            },
-                            span,
-                        };
+                        lhs = Expr { kind: ExprKind::Index { base: Box::new(lhs), index: Box::new(index) }, span };
                         links += 1;
                         self.add_links(1, span)?;
                         continue;
@@ -90,13 +84,7 @@ impl Parser<'_> {
                         self.pos = key.span.end;
                         let span = lhs.span.to(key.span);
                         for seg in segments {
-                            lhs = Expr {
-                                kind: ExprKind::Member {
-                                    base: Box::new(lhs),
-                                    key: seg,
-                                },
-                                span,
-                            };
+                            lhs = Expr { kind: ExprKind::Member { base: Box::new(lhs), key: seg }, span };
                             links += 1;
                             self.add_links(1, span)?;
                         }
@@ -121,26 +109,12 @@ impl Parser<'_> {
                 Infix::Binary(op) => {
                     let rhs = self.expr_bp(rbp)?;
                     let span = lhs.span.to(rhs.span);
-                    Expr {
-                        kind: ExprKind::Binary {
-                            op,
-                            lhs: Box::new(lhs),
-                            rhs: Box::new(rhs),
-                        },
-                        span,
-                    }
+                    Expr { kind: ExprKind::Binary { op, lhs: Box::new(lhs), rhs: Box::new(rhs) }, span }
                 }
                 Infix::Like { negated, regex_op } => {
                     let (pattern, pspan) = self.like_pattern(regex_op, op_span)?;
                     let span = lhs.span.to(pspan);
-                    Expr {
-                        kind: ExprKind::Like {
-                            expr: Box::new(lhs),
-                            pattern,
-                            negated,
-                        },
-                        span,
-                    }
+                    Expr { kind: ExprKind::Like { expr: Box::new(lhs), pattern, negated }, span }
                 }
                 Infix::In { negated } => self.in_rhs(lhs, negated)?,
             };
@@ -169,36 +143,15 @@ impl Parser<'_> {
             TokenKind::Le => bin(Le, BP_CMP),
             TokenKind::Gt => bin(Gt, BP_CMP),
             TokenKind::Ge => bin(Ge, BP_CMP),
-            TokenKind::RegexMatch => Some((
-                Infix::Like {
-                    negated: false,
-                    regex_op: true,
-                },
-                1,
-                BP_CMP,
-            )),
+            TokenKind::RegexMatch => Some((Infix::Like { negated: false, regex_op: true }, 1, BP_CMP)),
             k if k.is_kw("and") => bin(And, BP_AND),
             k if k.is_kw("or") => bin(Or, BP_OR),
-            k if k.is_kw("like") => Some((
-                Infix::Like {
-                    negated: false,
-                    regex_op: false,
-                },
-                1,
-                BP_CMP,
-            )),
+            k if k.is_kw("like") => Some((Infix::Like { negated: false, regex_op: false }, 1, BP_CMP)),
             k if k.is_kw("in") => Some((Infix::In { negated: false }, 1, BP_CMP)),
             k if k.is_kw("not") => {
                 let next = self.peek_after(tok)?;
                 if next.kind.is_kw("like") {
-                    Some((
-                        Infix::Like {
-                            negated: true,
-                            regex_op: false,
-                        },
-                        2,
-                        BP_CMP,
-                    ))
+                    Some((Infix::Like { negated: true, regex_op: false }, 2, BP_CMP))
                 } else if next.kind.is_kw("in") {
                     Some((Infix::In { negated: true }, 2, BP_CMP))
                 } else {
@@ -214,20 +167,11 @@ impl Parser<'_> {
         let t = self.peek_re()?;
         let op = op_span.text(self.src);
         let pattern = match t.kind {
-            TokenKind::Str(s) if regex_op => LikePattern::Regex(Regex {
-                pattern: s,
-                span: t.span,
-            }),
+            TokenKind::Str(s) if regex_op => LikePattern::Regex(Regex { pattern: s, span: t.span }),
             TokenKind::Str(s) => LikePattern::Substring(s),
-            TokenKind::Regex(r) => LikePattern::Regex(Regex {
-                pattern: r,
-                span: t.span,
-            }),
+            TokenKind::Regex(r) => LikePattern::Regex(Regex { pattern: r, span: t.span }),
             _ => {
-                return Err(self.unexpected(
-                    &t,
-                    &format!("a quoted string or a /regular expression/ after '{op}'"),
-                ));
+                return Err(self.unexpected(&t, &format!("a quoted string or a /regular expression/ after '{op}'")));
             }
         };
         self.pos = t.span.end;
@@ -251,26 +195,12 @@ impl Parser<'_> {
                     }
                 }
                 let span = Span::new(lhs.span.start, self.prev_end());
-                Ok(Expr {
-                    kind: ExprKind::In {
-                        expr: Box::new(lhs),
-                        list,
-                        negated,
-                    },
-                    span,
-                })
+                Ok(Expr { kind: ExprKind::In { expr: Box::new(lhs), list, negated }, span })
             }
             TokenKind::LParen => {
                 let query = self.parse_subquery("'in'")?;
                 let span = Span::new(lhs.span.start, self.prev_end());
-                Ok(Expr {
-                    kind: ExprKind::InSubquery {
-                        expr: Box::new(lhs),
-                        query: Box::new(query),
-                        negated,
-                    },
-                    span,
-                })
+                Ok(Expr { kind: ExprKind::InSubquery { expr: Box::new(lhs), query: Box::new(query), negated }, span })
             }
             _ => Err(self.unexpected(&t, "'[' (a list of values) or '(' (a sub-query) after 'in'")),
         }
@@ -281,22 +211,13 @@ impl Parser<'_> {
         let tok = self.peek_re()?;
         let lit = |kind, span| Ok(Expr { kind, span });
         match tok.kind {
-            TokenKind::Ident {
-                ref segments,
-                quoted,
-            } => {
+            TokenKind::Ident { ref segments, quoted } => {
                 let plain = !quoted && segments.len() == 1;
                 if plain && tok.kind.is_kw("not") {
                     self.advance(&tok);
                     let operand = self.expr_bp(BP_NOT)?;
                     let span = tok.span.to(operand.span);
-                    return Ok(Expr {
-                        kind: ExprKind::Unary {
-                            op: UnaryOp::Not,
-                            expr: Box::new(operand),
-                        },
-                        span,
-                    });
+                    return Ok(Expr { kind: ExprKind::Unary { op: UnaryOp::Not, expr: Box::new(operand) }, span });
                 }
                 if plain && tok.kind.is_kw("true") {
                     self.advance(&tok);
@@ -306,22 +227,13 @@ impl Parser<'_> {
                     self.advance(&tok);
                     return lit(ExprKind::Bool(false), tok.span);
                 }
-                if plain
-                    && !segments[0].contains('@')
-                    && self.peek_after(&tok)?.kind == TokenKind::LParen
-                {
+                if plain && !segments[0].contains('@') && self.peek_after(&tok)?.kind == TokenKind::LParen {
                     return self.call(tok.clone(), segments[0].clone());
                 }
                 self.advance(&tok);
-                let TokenKind::Ident { segments, .. } = tok.kind else {
-                    unreachable!("matched above")
-                };
+                let TokenKind::Ident { segments, .. } = tok.kind else { unreachable!("matched above") };
                 Ok(Expr {
-                    kind: ExprKind::Field(FieldRef {
-                        name: segments.join("."),
-                        segments,
-                        span: tok.span,
-                    }),
+                    kind: ExprKind::Field(FieldRef { name: segments.join("."), segments, span: tok.span }),
                     span: tok.span,
                 })
             }
@@ -339,13 +251,7 @@ impl Parser<'_> {
             }
             TokenKind::Regex(ref r) => {
                 self.advance(&tok);
-                lit(
-                    ExprKind::Regex(Regex {
-                        pattern: r.clone(),
-                        span: tok.span,
-                    }),
-                    tok.span,
-                )
+                lit(ExprKind::Regex(Regex { pattern: r.clone(), span: tok.span }), tok.span)
             }
             TokenKind::Minus => {
                 self.advance(&tok);
@@ -362,13 +268,7 @@ impl Parser<'_> {
                     };
                     return lit(ExprKind::Num(folded), span);
                 }
-                Ok(Expr {
-                    kind: ExprKind::Unary {
-                        op: UnaryOp::Neg,
-                        expr: Box::new(operand),
-                    },
-                    span,
-                })
+                Ok(Expr { kind: ExprKind::Unary { op: UnaryOp::Neg, expr: Box::new(operand) }, span })
             }
             TokenKind::LParen => {
                 self.advance(&tok);
@@ -393,10 +293,7 @@ impl Parser<'_> {
         let Some(func) = lookup_function(&name) else {
             return Err(self.error(
                 name_tok.span,
-                format!(
-                    "Unknown function '{name}' at position {}",
-                    self.char_pos(name_tok.span.start)
-                ),
+                format!("Unknown function '{name}' at position {}", self.char_pos(name_tok.span.start)),
             ));
         };
         self.advance(&name_tok);
@@ -418,15 +315,7 @@ impl Parser<'_> {
                 ),
             ));
         }
-        Ok(Expr {
-            kind: ExprKind::Call {
-                name: func.name,
-                func,
-                args,
-                name_span: name_tok.span,
-            },
-            span,
-        })
+        Ok(Expr { kind: ExprKind::Call { name: func.name, func, args, name_span: name_tok.span }, span })
     }
 
     fn call_args(&mut self) -> Result<Vec<Expr>> {
@@ -437,14 +326,9 @@ impl Parser<'_> {
         loop {
             let t = self.peek()?;
             let after = self.peek_after(&t)?;
-            if t.kind == TokenKind::Star
-                && matches!(after.kind, TokenKind::RParen | TokenKind::Comma)
-            {
+            if t.kind == TokenKind::Star && matches!(after.kind, TokenKind::RParen | TokenKind::Comma) {
                 self.advance(&t);
-                args.push(Expr {
-                    kind: ExprKind::Star,
-                    span: t.span,
-                });
+                args.push(Expr { kind: ExprKind::Star, span: t.span });
             } else {
                 args.push(self.expr_bp(0)?);
             }

@@ -14,9 +14,7 @@ mod expr;
 
 use std::mem::discriminant;
 
-use crate::ast::{
-    Command, Ident, LogGroupsSelector, Number, Query, Source, SourceKind, SourceTime, Span,
-};
+use crate::ast::{Command, Ident, LogGroupsSelector, Number, Query, Source, SourceKind, SourceTime, Span};
 use crate::error::{ParseError, Result};
 use crate::lexer::Lexer;
 use crate::token::{Token, TokenKind};
@@ -55,14 +53,7 @@ pub(crate) struct Parser<'a> {
 
 impl<'a> Parser<'a> {
     pub(crate) fn new(src: &'a str) -> Self {
-        Parser {
-            src,
-            lexer: Lexer::new(src),
-            pos: 0,
-            depth: 0,
-            tree_depth: 0,
-            subquery_depth: 0,
-        }
+        Parser { src, lexer: Lexer::new(src), pos: 0, depth: 0, tree_depth: 0, subquery_depth: 0 }
     }
 
     // ----- cursor helpers -------------------------------------------------
@@ -173,10 +164,7 @@ impl<'a> Parser<'a> {
         if self.depth > MAX_NESTING || self.tree_depth > MAX_TREE_DEPTH {
             self.depth -= 1;
             self.tree_depth -= 1;
-            return Err(self.error(
-                span,
-                format!("Query is nested too deeply (more than {MAX_NESTING} levels)"),
-            ));
+            return Err(self.error(span, format!("Query is nested too deeply (more than {MAX_NESTING} levels)")));
         }
         Ok(())
     }
@@ -209,10 +197,9 @@ impl<'a> Parser<'a> {
     pub(crate) fn parse_top(&mut self) -> Result<Query> {
         let first = self.peek()?;
         if first.kind == TokenKind::Eof {
-            return Err(self.error(
-                Span::new(0, 0),
-                "Query is empty; expected a command such as fields, filter or stats",
-            ));
+            return Err(
+                self.error(Span::new(0, 0), "Query is empty; expected a command such as fields, filter or stats")
+            );
         }
         self.parse_query(Terminator::Eof)
     }
@@ -226,10 +213,7 @@ impl<'a> Parser<'a> {
 
     /// Parses `[SOURCE …] cmd | cmd …` up to (not including) `term`.
     pub(crate) fn parse_query(&mut self, term: Terminator) -> Result<Query> {
-        let mut query = Query {
-            source: None,
-            commands: Vec::new(),
-        };
+        let mut query = Query { source: None, commands: Vec::new() };
         let first = self.peek()?;
         if first.kind.is_kw("source") {
             query.source = Some(self.parse_source()?);
@@ -260,10 +244,7 @@ impl<'a> Parser<'a> {
             if last == Some("stats") {
                 let text = Span::new(t.span.start, self.src.len()).text(self.src);
                 let shown = text.split_whitespace().next().unwrap_or("");
-                return Err(self.error(
-                    t.span,
-                    format!("Unknown symbols found in or after stats: {shown}"),
-                ));
+                return Err(self.error(t.span, format!("Unknown symbols found in or after stats: {shown}")));
             }
             return Err(self.unexpected(&t, expected));
         }
@@ -294,10 +275,7 @@ impl<'a> Parser<'a> {
     /// Parses a parenthesised sub-query `( [SOURCE …] | … )`; the caller has
     /// not consumed the `(`.
     pub(crate) fn parse_subquery(&mut self, what: &str) -> Result<Query> {
-        let open = self.expect(
-            &TokenKind::LParen,
-            &format!("'(' starting the {what} sub-query"),
-        )?;
+        let open = self.expect(&TokenKind::LParen, &format!("'(' starting the {what} sub-query"))?;
         if self.subquery_depth >= 1 {
             return Err(self.error(open.span, "Nested sub-queries are not supported"));
         }
@@ -365,10 +343,7 @@ impl<'a> Parser<'a> {
         } else {
             return Err(self.unexpected(&t, "logGroups(...) or a log group name after SOURCE"));
         };
-        Ok(Source {
-            kind,
-            span: Span::new(kw.span.start, self.prev_end()),
-        })
+        Ok(Source { kind, span: Span::new(kw.span.start, self.prev_end()) })
     }
 
     fn parse_source_time(&mut self) -> Result<SourceTime> {
@@ -391,11 +366,7 @@ impl<'a> Parser<'a> {
     }
 
     fn parse_log_groups(&mut self) -> Result<LogGroupsSelector> {
-        let mut sel = LogGroupsSelector {
-            name_prefix: vec![],
-            account_identifiers: vec![],
-            class: None,
-        };
+        let mut sel = LogGroupsSelector { name_prefix: vec![], account_identifiers: vec![], class: None };
         if self.eat(&TokenKind::RParen)?.is_some() {
             return Ok(sel);
         }
@@ -412,10 +383,9 @@ impl<'a> Parser<'a> {
                     let v = self.next()?;
                     match v.kind {
                         TokenKind::Str(s) => sel.class = Some(s),
-                        TokenKind::Ident {
-                            ref segments,
-                            quoted: false,
-                        } if segments.len() == 1 => sel.class = Some(segments[0].clone()),
+                        TokenKind::Ident { ref segments, quoted: false } if segments.len() == 1 => {
+                            sel.class = Some(segments[0].clone())
+                        }
                         _ => return Err(self.unexpected(&v, "'STANDARD' or 'INFREQUENT_ACCESS'")),
                     }
                 }
@@ -471,10 +441,7 @@ impl<'a> Parser<'a> {
         match t.kind {
             TokenKind::Ident { segments, .. } => {
                 self.pos = t.span.end;
-                Ok(Ident {
-                    name: segments.join("."),
-                    span: t.span,
-                })
+                Ok(Ident { name: segments.join("."), span: t.span })
             }
             _ => Err(self.unexpected(&t, what)),
         }
@@ -482,9 +449,6 @@ impl<'a> Parser<'a> {
 
     /// Builds a [`Command`] spanning from `start` to the cursor.
     pub(crate) fn finish(&self, start: usize, kind: crate::ast::CommandKind) -> Command {
-        Command {
-            kind,
-            span: Span::new(start, self.prev_end()),
-        }
+        Command { kind, span: Span::new(start, self.prev_end()) }
     }
 }

@@ -15,8 +15,7 @@ use datafusion::common::ScalarValue;
 use datafusion::functions_aggregate::expr_fn as agg;
 use datafusion::logical_expr::expr::WindowFunction;
 use datafusion::logical_expr::{
-    ExprFunctionExt, JoinType, Operator, SortExpr, WindowFrame, WindowFrameBound, WindowFrameUnits,
-    binary_expr,
+    ExprFunctionExt, JoinType, Operator, SortExpr, WindowFrame, WindowFrameBound, WindowFrameUnits, binary_expr,
 };
 use datafusion::prelude::{Expr, cast, coalesce, col, lit, when};
 use larch_insights::{Duration, ExprKind, FieldRef, Ident, Span};
@@ -49,10 +48,7 @@ pub(crate) const OUTLIER_MARK: &str = "isOutlier";
 const MAX_FILLED_BINS: i64 = 100_000;
 
 /// An aggregate function as a window function.
-fn window_agg(
-    udaf: std::sync::Arc<datafusion::logical_expr::AggregateUDF>,
-    args: Vec<Expr>,
-) -> Expr {
+fn window_agg(udaf: std::sync::Arc<datafusion::logical_expr::AggregateUDF>, args: Vec<Expr>) -> Expr {
     Expr::from(WindowFunction::new(udaf, args))
 }
 
@@ -71,12 +67,9 @@ pub(crate) fn num_text(e: Expr) -> Expr {
         .clone()
         .eq(datafusion::functions::expr_fn::trunc(vec![e.clone()]))
         .and(datafusion::functions::expr_fn::abs(e.clone()).lt(lit(1e15)));
-    when(
-        integral,
-        cast(cast(e.clone(), DataType::Int64), DataType::Utf8),
-    )
-    .otherwise(cast(e, DataType::Utf8))
-    .unwrap_or_else(|_| lit(ScalarValue::Utf8(None)))
+    when(integral, cast(cast(e.clone(), DataType::Int64), DataType::Utf8))
+        .otherwise(cast(e, DataType::Utf8))
+        .unwrap_or_else(|_| lit(ScalarValue::Utf8(None)))
 }
 
 /// Simple glob (`*` = any run of characters) match for `filldown cpu*`.
@@ -193,9 +186,7 @@ impl Compiler<'_> {
             .iter()
             .map(|p| {
                 let period = match &p.expr.kind {
-                    ExprKind::Call {
-                        name: "bin", args, ..
-                    } => match args.first().map(|a| &a.kind) {
+                    ExprKind::Call { name: "bin", args, .. } => match args.first().map(|a| &a.kind) {
                         Some(ExprKind::Duration(d)) => d.bin_millis().map_or(0, |ms| ms as i64),
                         _ => 0,
                     },
@@ -211,13 +202,9 @@ impl Compiler<'_> {
         let order = self.current_order();
         let reversed: Vec<SortExpr> = order.iter().map(|s| s.reverse()).collect();
         let rank = self.fresh();
-        let row_number = datafusion::functions_window::expr_fn::row_number()
-            .order_by(reversed)
-            .build()?;
-        self.frame = self
-            .take_frame()
-            .window(vec![row_number.alias(&rank)])?
-            .filter(col(rank.as_str()).lt_eq(lit(n as u64)))?;
+        let row_number = datafusion::functions_window::expr_fn::row_number().order_by(reversed).build()?;
+        self.frame =
+            self.take_frame().window(vec![row_number.alias(&rank)])?.filter(col(rank.as_str()).lt_eq(lit(n as u64)))?;
         if !order.is_empty() {
             self.frame = self.take_frame().sort(order)?;
         }
@@ -230,13 +217,10 @@ impl Compiler<'_> {
     pub(crate) fn accum(&mut self, field: &FieldRef, alias: Option<&Ident>) -> Result<()> {
         let c = self.field(field)?;
         let value = to_num(col(c.internal.as_str()), c.kind);
-        let sum = window_agg(
-            datafusion::functions_aggregate::sum::sum_udaf(),
-            vec![value],
-        )
-        .order_by(self.current_order())
-        .window_frame(running())
-        .build()?;
+        let sum = window_agg(datafusion::functions_aggregate::sum::sum_udaf(), vec![value])
+            .order_by(self.current_order())
+            .window_frame(running())
+            .build()?;
         let name = alias.map_or_else(|| field.name.clone(), |a| a.name.clone());
         self.define_windows(vec![(name, sum, Kind::Num)])
     }
@@ -252,10 +236,7 @@ impl Compiler<'_> {
     ) -> Result<()> {
         let (from, to) = lags;
         if from == 0 || from > to || to - from >= 100 {
-            return Err(self.malformed(
-                span,
-                "autoregress p must be n or n-m with 1 <= n <= m and at most 100 lags.",
-            ));
+            return Err(self.malformed(span, "autoregress p must be n or n-m with 1 <= n <= m and at most 100 lags."));
         }
         let c = self.field(field)?;
         let order = self.current_order();
@@ -266,13 +247,9 @@ impl Compiler<'_> {
                 Some(a) => format!("{}_p{k}", a.name),
                 None => format!("{}_p{k}", field.name),
             };
-            let lag = datafusion::functions_window::expr_fn::lag(
-                col(c.internal.as_str()),
-                Some(k as i64),
-                None,
-            )
-            .order_by(order.clone())
-            .build()?;
+            let lag = datafusion::functions_window::expr_fn::lag(col(c.internal.as_str()), Some(k as i64), None)
+                .order_by(order.clone())
+                .build()?;
             defs.push((name, lag, c.kind));
         }
         self.define_windows(defs)
@@ -281,11 +258,8 @@ impl Compiler<'_> {
     /// `filldown [f1 f2* …]`: nulls take the last non-null value above (current order).
     /// Without fields: every result field.
     pub(crate) fn filldown(&mut self, fields: &[Ident]) -> Result<()> {
-        let mut candidates: Vec<String> = if self.explicit_output {
-            self.output.clone()
-        } else {
-            vec!["@timestamp".into(), "@message".into()]
-        };
+        let mut candidates: Vec<String> =
+            if self.explicit_output { self.output.clone() } else { vec!["@timestamp".into(), "@message".into()] };
         for name in self.scope.keys() {
             if !candidates.contains(name) {
                 candidates.push(name.clone());
@@ -293,21 +267,13 @@ impl Compiler<'_> {
         }
         let mut names: Vec<(String, Span)> = Vec::new();
         if fields.is_empty() {
-            let shown = if self.explicit_output {
-                self.output.clone()
-            } else {
-                vec!["@timestamp".into(), "@message".into()]
-            };
+            let shown =
+                if self.explicit_output { self.output.clone() } else { vec!["@timestamp".into(), "@message".into()] };
             names.extend(shown.into_iter().map(|n| (n, Span::default())));
         }
         for f in fields {
             if f.name.contains('*') {
-                names.extend(
-                    candidates
-                        .iter()
-                        .filter(|c| glob_match(&f.name, c))
-                        .map(|c| (c.clone(), f.span)),
-                );
+                names.extend(candidates.iter().filter(|c| glob_match(&f.name, c)).map(|c| (c.clone(), f.span)));
             } else {
                 names.push((f.name.clone(), f.span));
             }
@@ -340,34 +306,19 @@ impl Compiler<'_> {
     /// between the first and the last bin (per combination of the other `by` keys) and sets
     /// the listed fields (all aggregate fields when none are listed) of the inserted rows to
     /// `v`. Anywhere else it fills null values of the listed fields (all result fields).
-    pub(crate) fn fillmissing(
-        &mut self,
-        value: &larch_insights::Expr,
-        fields: &[FieldRef],
-    ) -> Result<()> {
+    pub(crate) fn fillmissing(&mut self, value: &larch_insights::Expr, fields: &[FieldRef]) -> Result<()> {
         let Some(fill) = fill_value(value) else {
-            return Err(self.malformed(
-                value.span,
-                "fillmissing needs a literal value (number, string or boolean).",
-            ));
+            return Err(self.malformed(value.span, "fillmissing needs a literal value (number, string or boolean)."));
         };
         let keys: Vec<(String, i64)> = if self.aggregated {
-            self.bin_periods
-                .iter()
-                .filter(|(n, _)| self.scope.contains_key(n))
-                .cloned()
-                .collect()
+            self.bin_periods.iter().filter(|(n, _)| self.scope.contains_key(n)).cloned().collect()
         } else {
             Vec::new()
         };
         let bin = keys.iter().find(|(_, p)| *p > 0).cloned();
         let mut targets: Vec<String> = fields.iter().map(|f| f.name.clone()).collect();
         if targets.is_empty() {
-            targets = if self.explicit_output {
-                self.output.clone()
-            } else {
-                vec!["@message".into()]
-            };
+            targets = if self.explicit_output { self.output.clone() } else { vec!["@message".into()] };
             targets.retain(|n| !keys.iter().any(|(k, _)| k == n));
         }
         let mut resolved = Vec::new();
@@ -391,40 +342,23 @@ impl Compiler<'_> {
         let (lo, hi, t) = (self.fresh(), self.fresh(), self.fresh());
         let bin_ms = cast(col(bin_col.internal.as_str()), DataType::Int64);
         let span_ok = (col(hi.as_str()) - col(lo.as_str())).lt_eq(lit(MAX_FILLED_BINS * period));
-        let stop = when(span_ok, col(hi.as_str()) + lit(period))
-            .otherwise(col(lo.as_str()) + lit(period))?;
+        let stop = when(span_ok, col(hi.as_str()) + lit(period)).otherwise(col(lo.as_str()) + lit(period))?;
         let mut grid = frame
             .clone()
-            .aggregate(
-                vec![],
-                vec![
-                    agg::min(bin_ms.clone()).alias(&lo),
-                    agg::max(bin_ms.clone()).alias(&hi),
-                ],
-            )?
+            .aggregate(vec![], vec![agg::min(bin_ms.clone()).alias(&lo), agg::max(bin_ms.clone()).alias(&hi)])?
             .filter(col(lo.as_str()).is_not_null())?
-            .select(vec![
-                datafusion::functions_nested::expr_fn::range(col(lo.as_str()), stop, lit(period))
-                    .alias(&t),
-            ])?
+            .select(vec![datafusion::functions_nested::expr_fn::range(col(lo.as_str()), stop, lit(period)).alias(&t)])?
             .unnest_columns(&[t.as_str()])?;
         let mut on = vec![col(t.as_str()).eq(bin_ms)];
         let mut key_columns = vec![(bin_name.clone(), t.clone(), Kind::Time)];
-        let others: Vec<(String, Column)> = keys
-            .iter()
-            .filter(|(n, _)| *n != bin_name)
-            .map(|(n, _)| (n.clone(), self.scope[n].clone()))
-            .collect();
+        let others: Vec<(String, Column)> =
+            keys.iter().filter(|(n, _)| *n != bin_name).map(|(n, _)| (n.clone(), self.scope[n].clone())).collect();
         if !others.is_empty() {
             let mut group = Vec::new();
             for (name, c) in &others {
                 let alias = self.fresh();
                 group.push(col(c.internal.as_str()).alias(&alias));
-                on.push(binary_expr(
-                    col(alias.as_str()),
-                    Operator::IsNotDistinctFrom,
-                    col(c.internal.as_str()),
-                ));
+                on.push(binary_expr(col(alias.as_str()), Operator::IsNotDistinctFrom, col(c.internal.as_str())));
                 key_columns.push((name.clone(), alias, c.kind));
             }
             let combos = frame.clone().aggregate(group, vec![])?;
@@ -445,15 +379,13 @@ impl Compiler<'_> {
                 continue;
             }
             let ty = self.column_type(&c.internal);
-            let filled = when(col(present.as_str()).is_null(), fill.literal(&ty))
-                .otherwise(col(c.internal.as_str()))?;
+            let filled =
+                when(col(present.as_str()).is_null(), fill.literal(&ty)).otherwise(col(c.internal.as_str()))?;
             self.define(&name, filled, c.kind)?;
         }
         // Rows in key order, as after the stats.
-        let sort: Vec<SortExpr> = keys
-            .iter()
-            .map(|(n, _)| col(self.scope[n].internal.as_str()).sort(true, false))
-            .collect();
+        let sort: Vec<SortExpr> =
+            keys.iter().map(|(n, _)| col(self.scope[n].internal.as_str()).sort(true, false)).collect();
         self.default_sort = Some(sort);
         self.sorted = false;
         self.current_sort = None;
@@ -464,11 +396,7 @@ impl Compiler<'_> {
     pub(crate) fn addtotals(&mut self, options: &TotalsOptions, fields: &[FieldRef]) -> Result<()> {
         let mut summed: Vec<(String, Column)> = Vec::new();
         if fields.is_empty() {
-            let shown = if self.explicit_output {
-                self.output.clone()
-            } else {
-                Vec::new()
-            };
+            let shown = if self.explicit_output { self.output.clone() } else { Vec::new() };
             for name in shown {
                 let is_key = self.aggregated && self.bin_periods.iter().any(|(k, _)| *k == name);
                 if let Some(c) = self.scope.get(&name)
@@ -486,19 +414,13 @@ impl Compiler<'_> {
             }
         }
         if options.row {
-            let numbers: Vec<Expr> = summed
-                .iter()
-                .map(|(_, c)| to_num(col(c.internal.as_str()), c.kind))
-                .collect();
+            let numbers: Vec<Expr> = summed.iter().map(|(_, c)| to_num(col(c.internal.as_str()), c.kind)).collect();
             let total = if numbers.is_empty() {
                 lit(ScalarValue::Float64(None))
             } else {
                 let any = coalesce(numbers.clone());
-                let sum = numbers
-                    .into_iter()
-                    .map(|n| coalesce(vec![n, lit(0.0)]))
-                    .reduce(|a, b| a + b)
-                    .unwrap_or(lit(0.0));
+                let sum =
+                    numbers.into_iter().map(|n| coalesce(vec![n, lit(0.0)])).reduce(|a, b| a + b).unwrap_or(lit(0.0));
                 when(any.is_null(), lit(ScalarValue::Float64(None))).otherwise(sum)?
             };
             self.define(&options.fieldname, total, Kind::Num)?;
@@ -524,11 +446,8 @@ impl Compiler<'_> {
             sums.push(agg::sum(to_num(col(c.internal.as_str()), c.kind)).alias(&alias));
             sum_of.insert(c.internal.clone(), alias);
         }
-        let label_internal = options
-            .labelfield
-            .as_ref()
-            .and_then(|l| self.scope.get(l))
-            .map(|c| (c.internal.clone(), c.kind));
+        let label_internal =
+            options.labelfield.as_ref().and_then(|l| self.scope.get(l)).map(|c| (c.internal.clone(), c.kind));
         let totals = frame.clone().aggregate(vec![], sums)?;
         let mut select = Vec::new();
         for field in frame.schema().fields() {
@@ -571,32 +490,13 @@ impl Compiler<'_> {
             let c = self.field(f)?;
             let internal = self.fresh();
             group.push(col(c.internal.as_str()).alias(&internal));
-            outputs.push((
-                f.name.clone(),
-                Column {
-                    internal,
-                    kind: c.kind,
-                },
-            ));
+            outputs.push((f.name.clone(), Column { internal, kind: c.kind }));
         }
         let count = self.fresh();
-        self.frame = self
-            .take_frame()
-            .aggregate(group, vec![agg::count(lit(1i64)).alias(&count)])?;
-        outputs.push((
-            "_approxcount".to_string(),
-            Column {
-                internal: count.clone(),
-                kind: Kind::Num,
-            },
-        ));
+        self.frame = self.take_frame().aggregate(group, vec![agg::count(lit(1i64)).alias(&count)])?;
+        outputs.push(("_approxcount".to_string(), Column { internal: count.clone(), kind: Kind::Num }));
         let mut order = vec![col(count.as_str()).sort(false, false)];
-        order.extend(
-            outputs
-                .iter()
-                .take(fields.len())
-                .map(|(_, c)| col(c.internal.as_str()).sort(true, false)),
-        );
+        order.extend(outputs.iter().take(fields.len()).map(|(_, c)| col(c.internal.as_str()).sort(true, false)));
         self.frame = self.take_frame().sort(order.clone())?;
         self.aggregated = true;
         self.scope.clear();
@@ -622,19 +522,16 @@ impl Compiler<'_> {
         span: Span,
     ) -> Result<()> {
         if self.aggregated || !self.scope.contains_key("@timestamp") {
-            return Err(
-                self.malformed(span, "sessionize needs @timestamp: it cannot follow stats.")
-            );
+            return Err(self.malformed(span, "sessionize needs @timestamp: it cannot follow stats."));
         }
         let gap = match maxspan {
             None => 30 * 60_000,
             Some(d) => match d.millis() {
                 Some(ms) => ms as i64,
                 None => {
-                    return Err(self.malformed(
-                        span,
-                        "sessionize maxspan must be a fixed duration (ms, s, m, h, d, w).",
-                    ));
+                    return Err(
+                        self.malformed(span, "sessionize maxspan must be a fixed duration (ms, s, m, h, d, w).")
+                    );
                 }
             },
         };
@@ -651,51 +548,34 @@ impl Compiler<'_> {
             keys.push(e);
         }
         let ts_ms = cast(col(ts.internal.as_str()), DataType::Int64);
-        let by_time = vec![
-            ts_ms.clone().sort(true, false),
-            col(cols::SEQ).sort(true, false),
-        ];
+        let by_time = vec![ts_ms.clone().sort(true, false), col(cols::SEQ).sort(true, false)];
         let (prev, nth, start, id) = (self.fresh(), self.fresh(), self.fresh(), self.fresh());
         let lag = datafusion::functions_window::expr_fn::lag(ts_ms.clone(), Some(1), None)
             .partition_by(keys.clone())
             .order_by(by_time.clone())
             .build()?;
         let frame = self.take_frame().window(vec![lag.alias(&prev)])?;
-        let new_session = when(
-            col(prev.as_str())
-                .is_null()
-                .or((ts_ms.clone() - col(prev.as_str())).gt(lit(gap))),
-            lit(1i64),
-        )
-        .otherwise(lit(0i64))?;
-        let count = window_agg(
-            datafusion::functions_aggregate::sum::sum_udaf(),
-            vec![new_session],
-        )
-        .partition_by(keys.clone())
-        .order_by(by_time)
-        .window_frame(running())
-        .build()?;
+        let new_session =
+            when(col(prev.as_str()).is_null().or((ts_ms.clone() - col(prev.as_str())).gt(lit(gap))), lit(1i64))
+                .otherwise(lit(0i64))?;
+        let count = window_agg(datafusion::functions_aggregate::sum::sum_udaf(), vec![new_session])
+            .partition_by(keys.clone())
+            .order_by(by_time)
+            .window_frame(running())
+            .build()?;
         let frame = frame.window(vec![count.alias(&nth)])?;
         let mut session_keys = keys.clone();
         session_keys.push(col(nth.as_str()));
-        let first = window_agg(
-            datafusion::functions_aggregate::min_max::min_udaf(),
-            vec![ts_ms],
-        )
-        .partition_by(session_keys)
-        .build()?;
+        let first = window_agg(datafusion::functions_aggregate::min_max::min_udaf(), vec![ts_ms])
+            .partition_by(session_keys)
+            .build()?;
         let frame = frame.window(vec![first.alias(&start)])?;
         // Events without a key get no session and do not use up a number.
-        let mut numbering = vec![
-            any_null.clone().unwrap_or(lit(false)).sort(true, false),
-            col(start.as_str()).sort(true, false),
-        ];
+        let mut numbering =
+            vec![any_null.clone().unwrap_or(lit(false)).sort(true, false), col(start.as_str()).sort(true, false)];
         numbering.extend(keys.iter().map(|k| k.clone().sort(true, false)));
         numbering.push(col(nth.as_str()).sort(true, false));
-        let rank = datafusion::functions_window::expr_fn::dense_rank()
-            .order_by(numbering)
-            .build()?;
+        let rank = datafusion::functions_window::expr_fn::dense_rank().order_by(numbering).build()?;
         self.frame = frame.window(vec![rank.alias(&id)])?;
         let value = match any_null {
             Some(null) => when(null, lit(ScalarValue::UInt64(None))).otherwise(col(id.as_str()))?,
@@ -711,12 +591,7 @@ impl Compiler<'_> {
     /// `Q1 − param × IQR`) are clamped to that bound (`action=transform`, the default) or
     /// their rows dropped (`action=remove`). `mark=true` keeps every row and adds
     /// `isOutlier` (true when any listed field was an outlier).
-    pub(crate) fn outlier(
-        &mut self,
-        options: &OutlierOptions,
-        fields: &[FieldRef],
-        span: Span,
-    ) -> Result<()> {
+    pub(crate) fn outlier(&mut self, options: &OutlierOptions, fields: &[FieldRef], span: Span) -> Result<()> {
         if fields.is_empty() {
             return Err(self.malformed(span, "outlier needs at least one field."));
         }
@@ -743,11 +618,7 @@ impl Compiler<'_> {
             let upper = col(q3.as_str()) + lit(options.param) * iqr.clone();
             let lower = col(q1.as_str()) - lit(options.param) * iqr;
             let high = v.clone().gt(upper.clone());
-            let low = if options.uselower {
-                v.clone().lt(lower.clone())
-            } else {
-                lit(false)
-            };
+            let low = if options.uselower { v.clone().lt(lower.clone()) } else { lit(false) };
             let out = coalesce(vec![high.clone().or(low.clone()), lit(false)]);
             any = Some(match any {
                 None => out,
@@ -756,18 +627,10 @@ impl Compiler<'_> {
             if !options.remove {
                 let (up, down, keep) = match c.kind {
                     Kind::Num => (upper, lower, v),
-                    _ => (
-                        num_text(upper),
-                        num_text(lower),
-                        to_str(col(c.internal.as_str()), c.kind),
-                    ),
+                    _ => (num_text(upper), num_text(lower), to_str(col(c.internal.as_str()), c.kind)),
                 };
                 let clamped = when(high, up).when(low, down).otherwise(keep)?;
-                let kind = if c.kind == Kind::Num {
-                    Kind::Num
-                } else {
-                    Kind::Dyn
-                };
+                let kind = if c.kind == Kind::Num { Kind::Num } else { Kind::Dyn };
                 replaced.push((name.clone(), clamped, kind));
             }
         }

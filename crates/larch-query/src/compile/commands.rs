@@ -96,12 +96,7 @@ impl Compiler<'_> {
             }
             CommandKind::Unnest { field, alias } => self.unnest(field, &alias.name, command.span),
             CommandKind::Expand { field } => self.unnest(field, &field.name.clone(), command.span),
-            CommandKind::Lookup {
-                table,
-                keys,
-                mode,
-                outputs,
-            } => self.lookup(table, keys, *mode, outputs),
+            CommandKind::Lookup { table, keys, mode, outputs } => self.lookup(table, keys, *mode, outputs),
             CommandKind::Pattern(e) => self.pattern(e, command.span),
             CommandKind::Diff(_) => self.diff(command.span),
             CommandKind::Accum { field, alias } => {
@@ -117,14 +112,7 @@ impl Compiler<'_> {
                 self.filldown(fields)
             }
             CommandKind::Fillmissing { value, fields } => self.fillmissing(value, fields),
-            CommandKind::AddTotals {
-                row,
-                col,
-                fieldname,
-                labelfield,
-                label,
-                fields,
-            } => {
+            CommandKind::AddTotals { row, col, fieldname, labelfield, label, fields } => {
                 self.apply_default_order()?;
                 let options = super::analytics::TotalsOptions {
                     row: row.unwrap_or(true),
@@ -136,18 +124,10 @@ impl Compiler<'_> {
                 self.addtotals(&options, fields)
             }
             CommandKind::CountFrequent(fields) => self.count_frequent(fields),
-            CommandKind::Sessionize {
-                fields,
-                maxspan,
-                alias,
-            } => self.sessionize(fields, maxspan.as_ref(), alias.as_ref(), command.span),
-            CommandKind::Outlier {
-                action,
-                param,
-                uselower,
-                mark,
-                fields,
-            } => {
+            CommandKind::Sessionize { fields, maxspan, alias } => {
+                self.sessionize(fields, maxspan.as_ref(), alias.as_ref(), command.span)
+            }
+            CommandKind::Outlier { action, param, uselower, mark, fields } => {
                 let options = super::analytics::OutlierOptions {
                     remove: *action == Some(larch_insights::OutlierAction::Remove),
                     param: param.unwrap_or(2.5),
@@ -156,13 +136,10 @@ impl Compiler<'_> {
                 };
                 self.outlier(&options, fields, command.span)
             }
-            other => Err(self.malformed(
-                command.span,
-                format!(
-                    "The {} command is not supported by larch yet.",
-                    other.name()
-                ),
-            )),
+            other => {
+                Err(self
+                    .malformed(command.span, format!("The {} command is not supported by larch yet.", other.name())))
+            }
         }
     }
 
@@ -170,8 +147,7 @@ impl Compiler<'_> {
     pub(crate) fn define(&mut self, name: &str, expr: Expr, kind: Kind) -> Result<()> {
         let internal = self.fresh();
         self.frame = self.take_frame().with_column(&internal, expr)?;
-        self.scope
-            .insert(name.to_string(), Column { internal, kind });
+        self.scope.insert(name.to_string(), Column { internal, kind });
         Ok(())
     }
 
@@ -181,11 +157,8 @@ impl Compiler<'_> {
         if self.sorted {
             return Ok(());
         }
-        let sort = if self.aggregated {
-            self.default_sort.take().unwrap_or_default()
-        } else {
-            self.default_row_order()
-        };
+        let sort =
+            if self.aggregated { self.default_sort.take().unwrap_or_default() } else { self.default_row_order() };
         if !sort.is_empty() {
             self.frame = self.take_frame().sort(sort.clone())?;
         }
@@ -204,20 +177,12 @@ impl Compiler<'_> {
         let source = self.field(&parse.field)?;
         let text = to_str(col(source.internal.as_str()), source.kind);
         let (regex, names): (String, Vec<String>) = match &parse.mode {
-            ParseMode::Glob {
-                pattern, aliases, ..
-            } => (
-                glob_to_regex(pattern),
-                aliases.iter().map(|a| a.name.clone()).collect(),
-            ),
-            ParseMode::Regex {
-                regex,
-                multi: false,
-            } => {
+            ParseMode::Glob { pattern, aliases, .. } => {
+                (glob_to_regex(pattern), aliases.iter().map(|a| a.name.clone()).collect())
+            }
+            ParseMode::Regex { regex, multi: false } => {
                 if let Err(e) = crate::udf::compile(&regex.pattern) {
-                    return Err(
-                        self.malformed(regex.span, format!("Invalid regular expression: {e}"))
-                    );
+                    return Err(self.malformed(regex.span, format!("Invalid regular expression: {e}")));
                 }
                 (regex.pattern.clone(), regex.named_groups())
             }
@@ -228,11 +193,8 @@ impl Compiler<'_> {
         // Both forms become named groups g0, g1, ... after translation.
         let translated = translate_regex(&regex);
         for (i, name) in names.iter().enumerate() {
-            let capture = udf(CaptureUdf::default()).call(vec![
-                text.clone(),
-                lit(translated.clone()),
-                lit(format!("g{i}")),
-            ]);
+            let capture =
+                udf(CaptureUdf::default()).call(vec![text.clone(), lit(translated.clone()), lit(format!("g{i}"))]);
             self.define(name, capture, Kind::Dyn)?;
         }
         Ok(())
@@ -253,14 +215,10 @@ impl Compiler<'_> {
         }
         let rank = self.fresh();
         let order = self.current_order();
-        let row_number = datafusion::functions_window::expr_fn::row_number()
-            .partition_by(keys)
-            .order_by(order.clone())
-            .build()?;
+        let row_number =
+            datafusion::functions_window::expr_fn::row_number().partition_by(keys).order_by(order.clone()).build()?;
         let frame = self.take_frame().window(vec![row_number.alias(&rank)])?;
-        let keep = col(rank.as_str())
-            .eq(lit(1u64))
-            .or(not_null.map(|e| e.not()).unwrap_or(lit(false)));
+        let keep = col(rank.as_str()).eq(lit(1u64)).or(not_null.map(|e| e.not()).unwrap_or(lit(false)));
         let frame = frame.filter(keep)?;
         // The window does not keep the row order: restore it.
         self.frame = if order.is_empty() { frame } else { frame.sort(order)? };
@@ -270,15 +228,8 @@ impl Compiler<'_> {
     /// Newest first, then ingest order; rows split from one event (`parse … multi`,
     /// `unnest`, `expand`) in element order.
     pub(crate) fn default_row_order(&self) -> Vec<datafusion::logical_expr::SortExpr> {
-        let mut order = vec![
-            col(cols::TS).sort(false, false),
-            col(cols::SEQ).sort(false, false),
-        ];
-        if self
-            .frame
-            .schema()
-            .has_column_with_unqualified_name(super::structured::SUB_ROW)
-        {
+        let mut order = vec![col(cols::TS).sort(false, false), col(cols::SEQ).sort(false, false)];
+        if self.frame.schema().has_column_with_unqualified_name(super::structured::SUB_ROW) {
             order.push(col(super::structured::SUB_ROW).sort(true, false));
         }
         order
@@ -320,10 +271,7 @@ mod tests {
 
     #[test]
     fn globs() {
-        let re = regex::Regex::new(&crate::udf::translate_regex(&glob_to_regex(
-            "user=*, method:*",
-        )))
-        .unwrap();
+        let re = regex::Regex::new(&crate::udf::translate_regex(&glob_to_regex("user=*, method:*"))).unwrap();
         let caps = re.captures("x user=bob, method:GET /a").unwrap();
         assert_eq!(&caps["g0"], "bob");
         assert_eq!(&caps["g1"], "GET /a");

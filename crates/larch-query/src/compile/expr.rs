@@ -14,13 +14,8 @@ use crate::scan::cols;
 use crate::udf::{FieldUdf, RegexMatchUdf, ToNumberUdf, udf};
 
 /// Lambda fields that are numbers (ms or bytes).
-const NUMERIC_DISCOVERED: [&str; 5] = [
-    "@duration",
-    "@billedDuration",
-    "@memorySize",
-    "@maxMemoryUsed",
-    "@initDuration",
-];
+const NUMERIC_DISCOVERED: [&str; 5] =
+    ["@duration", "@billedDuration", "@memorySize", "@maxMemoryUsed", "@initDuration"];
 
 impl Compiler<'_> {
     /// Resolves a field, discovering it from `@message` on first use.
@@ -32,23 +27,14 @@ impl Compiler<'_> {
             return Ok(c); // `m.key` of a map/list field (compile/structured.rs)
         }
         if self.aggregated {
-            return Err(self.malformed(
-                f.span,
-                format!("Unknown symbols found in or after stats: {}", f.name),
-            ));
+            return Err(self.malformed(f.span, format!("Unknown symbols found in or after stats: {}", f.name)));
         }
         if f.name == "@ptr" {
-            return Err(self.malformed(
-                f.span,
-                "@ptr can only be returned, not used in expressions.",
-            ));
+            return Err(self.malformed(f.span, "@ptr can only be returned, not used in expressions."));
         }
         let discovered = udf(FieldUdf::default()).call(vec![col(cols::MSG), lit(f.name.clone())]);
         let (expr, kind) = if NUMERIC_DISCOVERED.contains(&f.name.as_str()) {
-            (
-                udf(ToNumberUdf::default()).call(vec![discovered]),
-                Kind::Num,
-            )
+            (udf(ToNumberUdf::default()).call(vec![discovered]), Kind::Num)
         } else {
             (discovered, Kind::Dyn)
         };
@@ -65,31 +51,17 @@ impl Compiler<'_> {
             ExprKind::Str(s) => Ok((lit(s.clone()), Kind::Str)),
             ExprKind::Num(n) => Ok((lit(n.as_f64()), Kind::Num)),
             ExprKind::Bool(b) => Ok((lit(*b), Kind::Bool)),
-            ExprKind::Unary {
-                op: UnaryOp::Neg,
-                expr,
-            } => {
+            ExprKind::Unary { op: UnaryOp::Neg, expr } => {
                 let (v, k) = self.expr(expr)?;
                 Ok((lit(0.0) - to_num(v, k), Kind::Num))
             }
-            ExprKind::Unary {
-                op: UnaryOp::Not,
-                expr,
-            } => {
+            ExprKind::Unary { op: UnaryOp::Not, expr } => {
                 let (v, k) = self.expr(expr)?;
                 Ok((to_bool(v, k).not(), Kind::Bool))
             }
             ExprKind::Binary { op, lhs, rhs } => self.binary(*op, lhs, rhs),
-            ExprKind::In {
-                expr,
-                list,
-                negated,
-            } => self.in_list(expr, list, *negated),
-            ExprKind::Like {
-                expr,
-                pattern,
-                negated,
-            } => {
+            ExprKind::In { expr, list, negated } => self.in_list(expr, list, *negated),
+            ExprKind::Like { expr, pattern, negated } => {
                 let (v, k) = self.expr(expr)?;
                 let text = to_str(v, k);
                 let test = match pattern {
@@ -98,55 +70,38 @@ impl Compiler<'_> {
                     }
                     LikePattern::Regex(r) => {
                         if let Err(err) = crate::udf::compile(&r.pattern) {
-                            return Err(self
-                                .malformed(r.span, format!("Invalid regular expression: {err}")));
+                            return Err(self.malformed(r.span, format!("Invalid regular expression: {err}")));
                         }
                         udf(RegexMatchUdf::default()).call(vec![text, lit(r.pattern.clone())])
                     }
                 };
                 Ok((if *negated { test.not() } else { test }, Kind::Bool))
             }
-            ExprKind::Call {
-                name,
-                func,
-                args,
-                name_span,
-            } => {
+            ExprKind::Call { name, func, args, name_span } => {
                 if func.is_aggregate() {
                     if let Some(c) = self.agg_refs.get(&(e.span.start, e.span.end)) {
                         return Ok((col(c.internal.as_str()), c.kind));
                     }
-                    return Err(self.malformed(
-                        *name_span,
-                        format!("The aggregate function {name} can only be used in stats."),
-                    ));
+                    return Err(
+                        self.malformed(*name_span, format!("The aggregate function {name} can only be used in stats."))
+                    );
                 }
                 self.call(name, args, *name_span, e.span)
             }
-            ExprKind::Duration(_) | ExprKind::Regex(_) | ExprKind::Star => Err(self.malformed(
-                e.span,
-                "This literal can only be used as a function argument.",
-            )),
+            ExprKind::Duration(_) | ExprKind::Regex(_) | ExprKind::Star => {
+                Err(self.malformed(e.span, "This literal can only be used as a function argument."))
+            }
             ExprKind::Member { base, key } => {
                 let (b, bk) = self.expr(base)?;
                 Ok((
-                    super::functions::scalar(
-                        crate::udf::Op::JsonGet,
-                        vec![to_str(b, bk), lit(key.clone())],
-                    ),
+                    super::functions::scalar(crate::udf::Op::JsonGet, vec![to_str(b, bk), lit(key.clone())]),
                     Kind::Dyn,
                 ))
             }
             ExprKind::Index { base, index } => {
                 let (b, bk) = self.expr(base)?;
                 let (i, ik) = self.expr(index)?;
-                Ok((
-                    super::functions::scalar(
-                        crate::udf::Op::JsonGet,
-                        vec![to_str(b, bk), to_str(i, ik)],
-                    ),
-                    Kind::Dyn,
-                ))
+                Ok((super::functions::scalar(crate::udf::Op::JsonGet, vec![to_str(b, bk), to_str(i, ik)]), Kind::Dyn))
             }
             ExprKind::InSubquery { .. } => {
                 Err(self.malformed(e.span, "This expression is not supported by larch yet."))
@@ -154,12 +109,7 @@ impl Compiler<'_> {
         }
     }
 
-    fn binary(
-        &mut self,
-        op: BinaryOp,
-        lhs: &larch_insights::Expr,
-        rhs: &larch_insights::Expr,
-    ) -> Result<(Expr, Kind)> {
+    fn binary(&mut self, op: BinaryOp, lhs: &larch_insights::Expr, rhs: &larch_insights::Expr) -> Result<(Expr, Kind)> {
         let (l, lk) = self.expr(lhs)?;
         let (r, rk) = self.expr(rhs)?;
         use BinaryOp::*;
@@ -192,8 +142,7 @@ impl Compiler<'_> {
                     // are numbers, else as text.
                     let (ln, rn) = (to_num(l.clone(), lk), to_num(r.clone(), rk));
                     let both = ln.clone().is_not_null().and(rn.clone().is_not_null());
-                    let e = datafusion::prelude::when(both, compare(ln, rn))
-                        .otherwise(compare(l, r))?;
+                    let e = datafusion::prelude::when(both, compare(ln, rn)).otherwise(compare(l, r))?;
                     return Ok((e, Kind::Bool));
                 }
                 let (l, r) = comparable(l, lk, r, rk);
@@ -213,19 +162,12 @@ impl Compiler<'_> {
         for item in list {
             items.push(self.expr(item)?);
         }
-        let numeric = k == Kind::Num
-            || k == Kind::Time
-            || (k == Kind::Dyn && items.iter().all(|(_, ik)| *ik == Kind::Num));
+        let numeric =
+            k == Kind::Num || k == Kind::Time || (k == Kind::Dyn && items.iter().all(|(_, ik)| *ik == Kind::Num));
         let (value, values): (Expr, Vec<Expr>) = if numeric {
-            (
-                to_num(v, k),
-                items.into_iter().map(|(e, ik)| to_num(e, ik)).collect(),
-            )
+            (to_num(v, k), items.into_iter().map(|(e, ik)| to_num(e, ik)).collect())
         } else {
-            (
-                to_str(v, k),
-                items.into_iter().map(|(e, ik)| to_str(e, ik)).collect(),
-            )
+            (to_str(v, k), items.into_iter().map(|(e, ik)| to_str(e, ik)).collect())
         };
         Ok((in_list(value, values, negated), Kind::Bool))
     }
@@ -249,10 +191,7 @@ pub(crate) fn literal_number(e: &larch_insights::Expr) -> Option<f64> {
     match &e.kind {
         ExprKind::Num(Number::Int(i)) => Some(*i as f64),
         ExprKind::Num(Number::Float(f)) => Some(*f),
-        ExprKind::Unary {
-            op: UnaryOp::Neg,
-            expr,
-        } => literal_number(expr).map(|v| -v),
+        ExprKind::Unary { op: UnaryOp::Neg, expr } => literal_number(expr).map(|v| -v),
         _ => None,
     }
 }

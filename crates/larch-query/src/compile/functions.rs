@@ -14,10 +14,7 @@ use crate::udf::{Op, ScalarFn, udf};
 
 /// A number as Int64, clamped to ±1e15 first (a cast of a larger value would fail the query).
 pub(crate) fn int(e: Expr) -> Expr {
-    cast(
-        f::least(vec![f::greatest(vec![e, lit(-1e15)]), lit(1e15)]),
-        DataType::Int64,
-    )
+    cast(f::least(vec![f::greatest(vec![e, lit(-1e15)]), lit(1e15)]), DataType::Int64)
 }
 
 /// A call of one of larch's row-wise functions (`udf/scalar.rs`).
@@ -41,10 +38,7 @@ impl Compiler<'_> {
             "queryStartTime" => return Ok((lit(self.params.start_ms), Kind::Time)),
             "queryEndTime" => return Ok((lit(self.params.end_ms), Kind::Time)),
             "queryTimeRange" => {
-                return Ok((
-                    lit((self.params.end_ms - self.params.start_ms) as f64),
-                    Kind::Num,
-                ));
+                return Ok((lit((self.params.end_ms - self.params.start_ms) as f64), Kind::Num));
             }
             _ => {}
         }
@@ -52,73 +46,42 @@ impl Compiler<'_> {
         for a in args {
             compiled.push(self.expr(a)?);
         }
-        let one_zero = |cond: Expr| {
-            when(cond, lit(1.0))
-                .otherwise(lit(0.0))
-                .map(|e| (e, Kind::Num))
-        };
+        let one_zero = |cond: Expr| when(cond, lit(1.0)).otherwise(lit(0.0)).map(|e| (e, Kind::Num));
         let arg = |i: usize| compiled[i].clone();
         let s = |i: usize| to_str(compiled[i].0.clone(), compiled[i].1);
         let n = |i: usize| to_num(compiled[i].0.clone(), compiled[i].1);
         let out = match name {
             "ispresent" => (arg(0).0.is_not_null(), Kind::Bool),
             "isempty" => one_zero(arg(0).0.clone().is_null().or(s(0).eq(lit(""))))?,
-            "isblank" => one_zero(
-                arg(0)
-                    .0
-                    .clone()
-                    .is_null()
-                    .or(f::btrim(vec![s(0)]).eq(lit(""))),
-            )?,
+            "isblank" => one_zero(arg(0).0.clone().is_null().or(f::btrim(vec![s(0)]).eq(lit(""))))?,
             "coalesce" => {
                 let kind = compiled[0].1;
                 if compiled.iter().all(|(_, k)| *k == kind) {
-                    (
-                        datafusion::prelude::coalesce(
-                            compiled.iter().map(|(e, _)| e.clone()).collect(),
-                        ),
-                        kind,
-                    )
+                    (datafusion::prelude::coalesce(compiled.iter().map(|(e, _)| e.clone()).collect()), kind)
                 } else {
-                    (
-                        datafusion::prelude::coalesce((0..compiled.len()).map(s).collect()),
-                        Kind::Dyn,
-                    )
+                    (datafusion::prelude::coalesce((0..compiled.len()).map(s).collect()), Kind::Dyn)
                 }
             }
             "if" => {
                 let (cond, ck) = arg(0);
                 let (a, ak) = arg(1);
                 let (b, bk) = arg(2);
-                let (a, b, k) = if ak == bk {
-                    (a, b, ak)
-                } else {
-                    (to_str(a, ak), to_str(b, bk), Kind::Dyn)
-                };
+                let (a, b, k) = if ak == bk { (a, b, ak) } else { (to_str(a, ak), to_str(b, bk), Kind::Dyn) };
                 (when(to_bool(cond, ck), a).otherwise(b)?, k)
             }
             "isNumeric" => (n(0).is_not_null(), Kind::Bool),
-            "messageSize" => (
-                cast(f::octet_length(col(cols::MSG)), DataType::Float64),
-                Kind::Num,
-            ),
+            "messageSize" => (cast(f::octet_length(col(cols::MSG)), DataType::Float64), Kind::Num),
             "concat" => {
                 // A null argument makes the result null (string functions on missing fields).
-                let any_null = compiled
-                    .iter()
-                    .map(|(e, _)| e.clone().is_null())
-                    .reduce(|a, b| a.or(b))
-                    .unwrap_or(lit(false));
+                let any_null =
+                    compiled.iter().map(|(e, _)| e.clone().is_null()).reduce(|a, b| a.or(b)).unwrap_or(lit(false));
                 (
                     when(any_null, lit(datafusion::common::ScalarValue::Utf8(None)))
                         .otherwise(f::concat((0..compiled.len()).map(s).collect()))?,
                     Kind::Str,
                 )
             }
-            "strlen" => (
-                cast(f::character_length(s(0)), DataType::Float64),
-                Kind::Num,
-            ),
+            "strlen" => (cast(f::character_length(s(0)), DataType::Float64), Kind::Num),
             "toupper" => (f::upper(s(0)), Kind::Str),
             "tolower" => (f::lower(s(0)), Kind::Str),
             "trim" | "ltrim" | "rtrim" => {
@@ -148,16 +111,10 @@ impl Compiler<'_> {
             "strcontains" => {
                 // Optional third argument: true = case-insensitive.
                 let insensitive = compiled.len() > 2;
-                let (hay, needle) = if insensitive {
-                    (f::lower(s(0)), f::lower(s(1)))
-                } else {
-                    (s(0), s(1))
-                };
+                let (hay, needle) = if insensitive { (f::lower(s(0)), f::lower(s(1))) } else { (s(0), s(1)) };
                 let found = f::strpos(hay, needle).gt(lit(0i32));
                 let found = if insensitive {
-                    found
-                        .and(to_bool(arg(2).0, arg(2).1))
-                        .or(f::strpos(s(0), s(1)).gt(lit(0i32)))
+                    found.and(to_bool(arg(2).0, arg(2).1)).or(f::strpos(s(0), s(1)).gt(lit(0i32)))
                 } else {
                     found
                 };
@@ -173,10 +130,7 @@ impl Compiler<'_> {
             "log" => (when(n(0).gt(lit(0.0)), f::ln(n(0))).end()?, Kind::Num),
             "round" => {
                 let digits = if compiled.len() > 1 {
-                    int(f::least(vec![
-                        f::greatest(vec![n(1), lit(-300.0)]),
-                        lit(300.0),
-                    ]))
+                    int(f::least(vec![f::greatest(vec![n(1), lit(-300.0)]), lit(300.0)]))
                 } else {
                     lit(0i64)
                 };
@@ -187,31 +141,20 @@ impl Compiler<'_> {
             "toNumber" | "toDouble" => (n(0), Kind::Num),
             "toInt" | "toLong" => (f::trunc(vec![n(0)]), Kind::Num),
             "fromMillis" => (to_millis(arg(0).0, arg(0).1), Kind::Time),
-            "toMillis" => (
-                cast(to_millis(arg(0).0, arg(0).1), DataType::Float64),
-                Kind::Num,
-            ),
+            "toMillis" => (cast(to_millis(arg(0).0, arg(0).1), DataType::Float64), Kind::Num),
             "unmask" => arg(0),
             "regexReplace" => {
                 let pattern = match &args[1].kind {
                     ExprKind::Str(p) => p.clone(),
                     ExprKind::Regex(r) => r.pattern.clone(),
                     _ => {
-                        return Err(self.malformed(
-                            args[1].span,
-                            "regexReplace needs a literal regular expression.",
-                        ));
+                        return Err(self.malformed(args[1].span, "regexReplace needs a literal regular expression."));
                     }
                 };
                 if let Err(e) = regex::Regex::new(&pattern) {
-                    return Err(
-                        self.malformed(args[1].span, format!("Invalid regular expression: {e}"))
-                    );
+                    return Err(self.malformed(args[1].span, format!("Invalid regular expression: {e}")));
                 }
-                (
-                    f::regexp_replace(s(0), lit(pattern), s(2), Some(lit("g"))),
-                    Kind::Str,
-                )
+                (f::regexp_replace(s(0), lit(pattern), s(2), Some(lit("g"))), Kind::Str)
             }
             "case" => {
                 // case(cond1, v1, cond2, v2, ...[, default]).
@@ -284,10 +227,7 @@ impl Compiler<'_> {
             "md5" => (scalar(Op::Md5, vec![s(0)]), Kind::Str),
             "sha256" => (scalar(Op::Sha256, vec![s(0)]), Kind::Str),
             other => {
-                return Err(self.malformed(
-                    name_span,
-                    format!("The function {other} is not supported by larch yet."),
-                ));
+                return Err(self.malformed(name_span, format!("The function {other} is not supported by larch yet.")));
             }
         };
         Ok(out)
@@ -299,32 +239,19 @@ impl Compiler<'_> {
             return Err(self.malformed(args[0].span, "bin() needs a time period such as 5m."));
         };
         let Some(ms) = d.bin_millis() else {
-            return Err(self.malformed(
-                span,
-                "Calendar periods (month, quarter, year) in bin() are not supported by larch yet.",
-            ));
+            return Err(self
+                .malformed(span, "Calendar periods (month, quarter, year) in bin() are not supported by larch yet."));
         };
         Ok((floor_millis(col(cols::TS), ms.max(1) as i64), Kind::Time))
     }
 
-    fn date_round(
-        &mut self,
-        name: &str,
-        args: &[larch_insights::Expr],
-        span: Span,
-    ) -> Result<(Expr, Kind)> {
+    fn date_round(&mut self, name: &str, args: &[larch_insights::Expr], span: Span) -> Result<(Expr, Kind)> {
         let (value, kind) = self.expr(&args[0])?;
         let ExprKind::Duration(d) = &args[1].kind else {
-            return Err(self.malformed(
-                args[1].span,
-                format!("{name}() needs a time period such as 1h."),
-            ));
+            return Err(self.malformed(args[1].span, format!("{name}() needs a time period such as 1h.")));
         };
         let Some(ms) = d.millis() else {
-            return Err(self.malformed(
-                span,
-                "Calendar periods (month, quarter, year) are not supported by larch yet.",
-            ));
+            return Err(self.malformed(span, "Calendar periods (month, quarter, year) are not supported by larch yet."));
         };
         let ms = ms.max(1) as i64;
         let floored = floor_millis(to_millis(value.clone(), kind), ms);
@@ -332,8 +259,7 @@ impl Compiler<'_> {
             return Ok((floored, Kind::Time));
         }
         let millis = to_millis(value, kind);
-        let ceil =
-            when(floored.clone().eq(millis), floored.clone()).otherwise(floored + lit(ms))?;
+        let ceil = when(floored.clone().eq(millis), floored.clone()).otherwise(floored + lit(ms))?;
         Ok((ceil, Kind::Time))
     }
 }

@@ -25,9 +25,7 @@ pub fn to_num(e: Expr, k: Kind) -> Expr {
     match k {
         Kind::Num => cast(e, DataType::Float64),
         Kind::Time => cast(e, DataType::Float64),
-        Kind::Bool => when(e, lit(1.0))
-            .otherwise(lit(0.0))
-            .unwrap_or_else(|_| lit(0.0)),
+        Kind::Bool => when(e, lit(1.0)).otherwise(lit(0.0)).unwrap_or_else(|_| lit(0.0)),
         Kind::Str | Kind::Dyn => udf(ToNumberUdf::default()).call(vec![e]),
     }
 }

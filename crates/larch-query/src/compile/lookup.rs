@@ -106,12 +106,7 @@ pub fn parse_table(body: &str) -> std::result::Result<LookupTable, String> {
     let mut rows = Vec::new();
     for (i, row) in iter.enumerate() {
         if row.len() != columns.len() {
-            return Err(format!(
-                "Row {} has {} fields; the header has {}.",
-                i + 2,
-                row.len(),
-                columns.len()
-            ));
+            return Err(format!("Row {} has {} fields; the header has {}.", i + 2, row.len(), columns.len()));
         }
         rows.push(row);
     }
@@ -126,19 +121,12 @@ impl Compiler<'_> {
         mode: Option<LookupMode>,
         outputs: &[NameAlias],
     ) -> Result<()> {
-        let loaded = self
-            .frame
-            .task_ctx()
-            .session_config()
-            .get_extension::<LookupTables>();
+        let loaded = self.frame.task_ctx().session_config().get_extension::<LookupTables>();
         let data = match &loaded {
             Some(tables) => match tables.tables.get(&table.name) {
                 Some(t) => t.clone(),
                 None => {
-                    return Err(self.malformed(
-                        table.span,
-                        format!("Lookup table {} does not exist.", table.name),
-                    ));
+                    return Err(self.malformed(table.span, format!("Lookup table {} does not exist.", table.name)));
                 }
             },
             // Compile check without the tables: assume the named columns exist.
@@ -157,10 +145,9 @@ impl Compiler<'_> {
         for k in keys {
             let column = k.alias.as_ref().unwrap_or(&k.name);
             let Some(i) = position(&column.name) else {
-                return Err(self.malformed(
-                    column.span,
-                    format!("Lookup table {} has no column {}.", table.name, column.name),
-                ));
+                return Err(
+                    self.malformed(column.span, format!("Lookup table {} has no column {}.", table.name, column.name))
+                );
             };
             key_columns.push((k.name.name.clone(), i));
         }
@@ -175,10 +162,9 @@ impl Compiler<'_> {
         }
         for o in outputs {
             let Some(i) = position(&o.name.name) else {
-                return Err(self.malformed(
-                    o.name.span,
-                    format!("Lookup table {} has no column {}.", table.name, o.name.name),
-                ));
+                return Err(
+                    self.malformed(o.name.span, format!("Lookup table {} has no column {}.", table.name, o.name.name))
+                );
             };
             out_columns.push((i, o.alias.as_ref().unwrap_or(&o.name).name.clone()));
         }
@@ -188,28 +174,15 @@ impl Compiler<'_> {
         let rows: Vec<&Vec<String>> = data
             .rows
             .iter()
-            .filter(|r| {
-                seen.insert(
-                    key_columns
-                        .iter()
-                        .map(|(_, i)| r[*i].clone())
-                        .collect::<Vec<_>>(),
-                )
-            })
+            .filter(|r| seen.insert(key_columns.iter().map(|(_, i)| r[*i].clone()).collect::<Vec<_>>()))
             .collect();
         let mut fields = Vec::new();
         let mut arrays: Vec<ArrayRef> = Vec::new();
         let mut internal_of = Vec::new();
-        for i in key_columns
-            .iter()
-            .map(|(_, i)| *i)
-            .chain(out_columns.iter().map(|(i, _)| *i))
-        {
+        for i in key_columns.iter().map(|(_, i)| *i).chain(out_columns.iter().map(|(i, _)| *i)) {
             let internal = self.fresh();
             fields.push(Field::new(&internal, DataType::Utf8, true));
-            arrays.push(Arc::new(StringArray::from(
-                rows.iter().map(|r| Some(r[i].as_str())).collect::<Vec<_>>(),
-            )));
+            arrays.push(Arc::new(StringArray::from(rows.iter().map(|r| Some(r[i].as_str())).collect::<Vec<_>>())));
             internal_of.push(internal);
         }
         let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)?;
@@ -226,10 +199,7 @@ impl Compiler<'_> {
             let value = col(internal.as_str());
             let value = if mode == Some(LookupMode::OutputNew) {
                 let existing = self.field(&FieldRef::simple(name, table.span))?;
-                coalesce(vec![
-                    key_text(col(existing.internal.as_str()), existing.kind),
-                    value,
-                ])
+                coalesce(vec![key_text(col(existing.internal.as_str()), existing.kind), value])
             } else {
                 value
             };
@@ -255,16 +225,9 @@ mod tests {
 
     #[test]
     fn tables() {
-        let t =
-            parse_table("id,name,team\r\n1,Ann,\"red, blue\"\n2,\"Bo \"\"B\"\"\",green\n").unwrap();
+        let t = parse_table("id,name,team\r\n1,Ann,\"red, blue\"\n2,\"Bo \"\"B\"\"\",green\n").unwrap();
         assert_eq!(t.columns, vec!["id", "name", "team"]);
-        assert_eq!(
-            t.rows,
-            vec![
-                vec!["1", "Ann", "red, blue"],
-                vec!["2", "Bo \"B\"", "green"]
-            ]
-        );
+        assert_eq!(t.rows, vec![vec!["1", "Ann", "red, blue"], vec!["2", "Bo \"B\"", "green"]]);
         assert!(parse_table("").is_err());
         assert!(parse_table("a,a\n1,2").is_err());
         assert!(parse_table("a,b\n1").is_err());

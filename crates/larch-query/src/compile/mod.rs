@@ -164,7 +164,11 @@ impl Compiler<'_> {
         let mut output = Vec::new();
         let mut select: Vec<Expr> = Vec::new();
         for name in &self.output {
-            let column = self.scope.get(name).cloned().ok_or_else(|| QueryError::Execution(format!("unresolved output column {name}")))?;
+            let column = self
+                .scope
+                .get(name)
+                .cloned()
+                .ok_or_else(|| QueryError::Execution(format!("unresolved output column {name}")))?;
             let alias = format!("o{}", output.len());
             select.push(col(column.internal.as_str()).alias(&alias));
             output.push(OutputColumn { name: name.clone(), internal: alias, kind: column.kind });

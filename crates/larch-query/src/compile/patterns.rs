@@ -16,16 +16,12 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{
-    Array as _, ArrayRef, AsArray, Float64Array, Int64Array, StringArray, StructArray,
-};
+use datafusion::arrow::array::{Array as _, ArrayRef, AsArray, Float64Array, Int64Array, StringArray, StructArray};
 use datafusion::arrow::datatypes::{DataType, Field, Fields, Int64Type};
 use datafusion::common::utils::SingleRowListArrayBuilder;
 use datafusion::common::{Result as DfResult, ScalarValue};
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
-use datafusion::logical_expr::{
-    Accumulator, AggregateUDF, AggregateUDFImpl, Signature, Volatility,
-};
+use datafusion::logical_expr::{Accumulator, AggregateUDF, AggregateUDFImpl, Signature, Volatility};
 use datafusion::prelude::{cast, col, lit};
 use larch_insights::Span;
 use larch_patterns::{PatternConfig, PatternMiner};
@@ -74,10 +70,7 @@ fn struct_fields() -> Fields {
 }
 
 fn result_type() -> DataType {
-    DataType::List(Arc::new(Field::new_list_field(
-        DataType::Struct(struct_fields()),
-        true,
-    )))
+    DataType::List(Arc::new(Field::new_list_field(DataType::Struct(struct_fields()), true)))
 }
 
 impl Compiler<'_> {
@@ -85,42 +78,21 @@ impl Compiler<'_> {
     pub(crate) fn pattern(&mut self, e: &larch_insights::Expr, _span: Span) -> Result<()> {
         let (v, k) = self.expr(e)?;
         let text = to_str(v, k);
-        let has_window = self
-            .frame
-            .schema()
-            .has_column_with_unqualified_name(WINDOW_COLUMN);
-        let window = if has_window {
-            cast(col(WINDOW_COLUMN), DataType::Int64)
-        } else {
-            lit(0i64)
-        };
+        let has_window = self.frame.schema().has_column_with_unqualified_name(WINDOW_COLUMN);
+        let window = if has_window { cast(col(WINDOW_COLUMN), DataType::Int64) } else { lit(0i64) };
         let (ts, seq) = if self.aggregated {
             (lit(0i64), lit(0i64))
         } else {
-            let ts = self
-                .scope
-                .get("@timestamp")
-                .map_or(col(cols::TS), |c| col(c.internal.as_str()));
-            (
-                cast(ts, DataType::Int64),
-                cast(col(cols::SEQ), DataType::Int64),
-            )
+            let ts = self.scope.get("@timestamp").map_or(col(cols::TS), |c| col(c.internal.as_str()));
+            (cast(ts, DataType::Int64), cast(col(cols::SEQ), DataType::Int64))
         };
         if self.stats_count == 0 && self.matched.is_none() {
             let frame = self.frame.clone();
-            self.matched = Some(if has_window {
-                frame.filter(col(WINDOW_COLUMN).eq(lit(0i64)))?
-            } else {
-                frame
-            });
+            self.matched = Some(if has_window { frame.filter(col(WINDOW_COLUMN).eq(lit(0i64)))? } else { frame });
         }
         let list = self.fresh();
-        let call =
-            AggregateUDF::new_from_impl(PatternUdaf::default()).call(vec![text, ts, seq, window]);
-        self.frame = self
-            .take_frame()
-            .aggregate(vec![], vec![call.alias(&list)])?
-            .unnest_columns(&[list.as_str()])?;
+        let call = AggregateUDF::new_from_impl(PatternUdaf::default()).call(vec![text, ts, seq, window]);
+        self.frame = self.take_frame().aggregate(vec![], vec![call.alias(&list)])?.unnest_columns(&[list.as_str()])?;
         let mut select = Vec::new();
         let mut outputs = Vec::new();
         let fields: Vec<&(&str, &str, Kind)> = if has_window {
@@ -130,28 +102,15 @@ impl Compiler<'_> {
         };
         for (name, member, kind) in fields {
             let internal = self.fresh();
-            select.push(
-                datafusion::functions::core::expr_fn::get_field(col(list.as_str()), *member)
-                    .alias(&internal),
-            );
-            outputs.push((
-                name.to_string(),
-                Column {
-                    internal,
-                    kind: *kind,
-                },
-            ));
+            select.push(datafusion::functions::core::expr_fn::get_field(col(list.as_str()), *member).alias(&internal));
+            outputs.push((name.to_string(), Column { internal, kind: *kind }));
         }
         self.frame = self.take_frame().select(select)?;
         self.scope.clear();
         for (name, c) in &outputs {
             self.scope.insert(name.clone(), c.clone());
         }
-        self.output = outputs
-            .iter()
-            .take(PATTERN_FIELDS.len())
-            .map(|(n, _)| n.clone())
-            .collect();
+        self.output = outputs.iter().take(PATTERN_FIELDS.len()).map(|(n, _)| n.clone()).collect();
         self.explicit_output = true;
         self.aggregated = true;
         self.sorted = false;
@@ -189,12 +148,7 @@ impl Default for PatternUdaf {
     fn default() -> Self {
         PatternUdaf {
             signature: Signature::exact(
-                vec![
-                    DataType::Utf8,
-                    DataType::Int64,
-                    DataType::Int64,
-                    DataType::Int64,
-                ],
+                vec![DataType::Utf8, DataType::Int64, DataType::Int64, DataType::Int64],
                 Volatility::Immutable,
             ),
         }
@@ -214,16 +168,9 @@ impl AggregateUDFImpl for PatternUdaf {
     fn accumulator(&self, _: AccumulatorArgs) -> DfResult<Box<dyn Accumulator>> {
         Ok(Box::<PatternAccumulator>::default())
     }
-    fn state_fields(
-        &self,
-        args: StateFieldsArgs,
-    ) -> DfResult<Vec<datafusion::arrow::datatypes::FieldRef>> {
+    fn state_fields(&self, args: StateFieldsArgs) -> DfResult<Vec<datafusion::arrow::datatypes::FieldRef>> {
         let list = DataType::List(Arc::new(Field::new_list_field(DataType::Utf8, true)));
-        Ok(vec![Arc::new(Field::new(
-            format!("{}_lines", args.name),
-            list,
-            true,
-        ))])
+        Ok(vec![Arc::new(Field::new(format!("{}_lines", args.name), list, true))])
     }
 }
 
@@ -272,11 +219,7 @@ impl Accumulator for PatternAccumulator {
                 continue;
             }
             let line = Line {
-                window: if window.is_null(i) {
-                    0
-                } else {
-                    window.value(i)
-                },
+                window: if window.is_null(i) { 0 } else { window.value(i) },
                 ts: if ts.is_null(i) { 0 } else { ts.value(i) },
                 seq: if seq.is_null(i) { 0 } else { seq.value(i) },
                 text: text.value(i).to_string(),
@@ -309,15 +252,8 @@ impl Accumulator for PatternAccumulator {
     }
 
     fn state(&mut self) -> DfResult<Vec<ScalarValue>> {
-        let values: Vec<ScalarValue> = self
-            .lines
-            .iter()
-            .map(|l| ScalarValue::Utf8(Some(l.encode())))
-            .collect();
-        Ok(vec![ScalarValue::List(ScalarValue::new_list_nullable(
-            &values,
-            &DataType::Utf8,
-        ))])
+        let values: Vec<ScalarValue> = self.lines.iter().map(|l| ScalarValue::Utf8(Some(l.encode()))).collect();
+        Ok(vec![ScalarValue::List(ScalarValue::new_list_nullable(&values, &DataType::Utf8))])
     }
 
     fn evaluate(&mut self) -> DfResult<ScalarValue> {
@@ -349,10 +285,7 @@ pub(crate) struct PatternRow {
 pub(crate) fn mine(mut lines: Vec<Line>) -> Vec<PatternRow> {
     lines.sort_by(|a, b| (a.ts, a.seq, a.window, &a.text).cmp(&(b.ts, b.seq, b.window, &b.text)));
     let mut miner = PatternMiner::new(PatternConfig::default());
-    let handles: Vec<_> = lines
-        .iter()
-        .map(|l| miner.add_tagged(&l.text, None))
-        .collect();
+    let handles: Vec<_> = lines.iter().map(|l| miner.add_tagged(&l.text, None)).collect();
     let (patterns, index) = miner.finish_indexed();
     let mut current = vec![0i64; patterns.len()];
     let mut previous = vec![0i64; patterns.len()];
@@ -390,17 +323,9 @@ pub(crate) fn mine(mut lines: Vec<Line>) -> Vec<PatternRow> {
                 })
             })
             .collect();
-        let samples = if samples[i].is_empty() {
-            p.log_samples.clone()
-        } else {
-            std::mem::take(&mut samples[i])
-        };
+        let samples = if samples[i].is_empty() { p.log_samples.clone() } else { std::mem::take(&mut samples[i]) };
         rows.push(PatternRow {
-            ratio: if total > 0 {
-                current[i] as f64 / total as f64
-            } else {
-                0.0
-            },
+            ratio: if total > 0 { current[i] as f64 / total as f64 } else { 0.0 },
             sample_count: current[i],
             severity: p.severity_label.clone(),
             tokens: serde_json::Value::Array(tokens).to_string(),
@@ -413,10 +338,7 @@ pub(crate) fn mine(mut lines: Vec<Line>) -> Vec<PatternRow> {
         });
     }
     rows.sort_by(|a, b| {
-        b.sample_count
-            .cmp(&a.sample_count)
-            .then(b.previous.cmp(&a.previous))
-            .then(a.pattern.cmp(&b.pattern))
+        b.sample_count.cmp(&a.sample_count).then(b.previous.cmp(&a.previous)).then(a.pattern.cmp(&b.pattern))
     });
     rows
 }
@@ -445,11 +367,7 @@ pub(crate) fn histogram(times: &[i64]) -> String {
     let (Some(lo), Some(hi)) = (times.iter().min(), times.iter().max()) else {
         return "[]".into();
     };
-    let width = WIDTHS_MS
-        .iter()
-        .copied()
-        .find(|w| (hi - lo) / w < 60)
-        .unwrap_or(WIDTHS_MS[WIDTHS_MS.len() - 1]);
+    let width = WIDTHS_MS.iter().copied().find(|w| (hi - lo) / w < 60).unwrap_or(WIDTHS_MS[WIDTHS_MS.len() - 1]);
     let mut buckets: BTreeMap<i64, u64> = BTreeMap::new();
     for t in times {
         *buckets.entry(t.div_euclid(width) * width).or_default() += 1;
@@ -480,9 +398,7 @@ fn to_scalar(rows: &[PatternRow]) -> ScalarValue {
     };
     let columns: Vec<ArrayRef> = vec![
         strings(&|r| r.pattern.clone()),
-        Arc::new(Float64Array::from(
-            rows.iter().map(|r| r.ratio).collect::<Vec<_>>(),
-        )),
+        Arc::new(Float64Array::from(rows.iter().map(|r| r.ratio).collect::<Vec<_>>())),
         ints(&|r| r.sample_count),
         strings(&|r| r.severity.clone()),
         strings(&|r| r.tokens.clone()),
@@ -495,9 +411,7 @@ fn to_scalar(rows: &[PatternRow]) -> ScalarValue {
         strings(&|r| change_type(r.sample_count, r.previous).to_string()),
     ];
     let array = StructArray::new(struct_fields(), columns, None);
-    SingleRowListArrayBuilder::new(Arc::new(array))
-        .with_nullable(true)
-        .build_list_scalar()
+    SingleRowListArrayBuilder::new(Arc::new(array)).with_nullable(true).build_list_scalar()
 }
 
 #[cfg(test)]
@@ -505,23 +419,14 @@ mod tests {
     use super::*;
 
     fn line(window: i64, ts: i64, text: &str) -> Line {
-        Line {
-            window,
-            ts,
-            seq: ts,
-            text: text.into(),
-        }
+        Line { window, ts, seq: ts, text: text.into() }
     }
 
     #[test]
     fn counts_per_window() {
         let mut lines = Vec::new();
         for i in 0..4 {
-            lines.push(line(
-                0,
-                1000 + i,
-                &format!("user {i} logged in from 10.0.0.{i}"),
-            ));
+            lines.push(line(0, 1000 + i, &format!("user {i} logged in from 10.0.0.{i}")));
         }
         lines.push(line(1, 10, "user 9 logged in from 10.0.0.9"));
         lines.push(line(1, 11, "disk full on /dev/sda1"));
@@ -529,10 +434,7 @@ mod tests {
         assert_eq!(rows.len(), 2);
         assert_eq!((rows[0].sample_count, rows[0].previous), (4, 1));
         assert_eq!(rows[0].ratio, 1.0);
-        assert_eq!(
-            change_type(rows[0].sample_count, rows[0].previous),
-            "INCREASED"
-        );
+        assert_eq!(change_type(rows[0].sample_count, rows[0].previous), "INCREASED");
         assert_eq!((rows[1].sample_count, rows[1].previous), (0, 1));
         assert_eq!(change_type(0, 1), "REMOVED");
         assert_eq!(change_type(2, 0), "NEW");

@@ -39,9 +39,7 @@ impl Compiler<'_> {
         let mut posts: Vec<(String, Expr)> = Vec::new();
         // The `bin()` period of the grouping, for `rate()`.
         let bin_ms = stats.by.iter().find_map(|p| match &p.expr.kind {
-            ExprKind::Call {
-                name: "bin", args, ..
-            } => match args.first().map(|a| &a.kind) {
+            ExprKind::Call { name: "bin", args, .. } => match args.first().map(|a| &a.kind) {
                 Some(ExprKind::Duration(d)) => d.bin_millis().map(|ms| ms.max(1) as i64),
                 _ => None,
             },
@@ -80,10 +78,7 @@ impl Compiler<'_> {
         for (name, column) in &outputs {
             self.scope.insert(name.clone(), column.clone());
         }
-        let mut select: Vec<Expr> = outputs
-            .iter()
-            .map(|(_, c)| col(c.internal.as_str()))
-            .collect();
+        let mut select: Vec<Expr> = outputs.iter().map(|(_, c)| col(c.internal.as_str())).collect();
         let mut agg_outputs = Vec::new();
         for p in &stats.aggregations {
             // One column at a time: a later aggregation may use an earlier one's alias
@@ -105,11 +100,7 @@ impl Compiler<'_> {
             self.scope.insert(name, column);
         }
         self.default_sort = Some(
-            outputs
-                .iter()
-                .take(stats.by.len())
-                .map(|(_, c)| col(c.internal.as_str()).sort(true, false))
-                .collect(),
+            outputs.iter().take(stats.by.len()).map(|(_, c)| col(c.internal.as_str()).sort(true, false)).collect(),
         );
         self.output = outputs.iter().map(|(n, _)| n.clone()).collect();
         self.explicit_output = true;
@@ -119,18 +110,8 @@ impl Compiler<'_> {
 
     /// An aggregate call: the aggregate expression, its kind, and a step applied to the
     /// aggregate's column afterwards (DataFusion wants bare aggregates in the aggregation).
-    fn aggregate(
-        &mut self,
-        call: &larch_insights::Expr,
-        bin_ms: Option<i64>,
-    ) -> Result<(Expr, Kind, Option<Post>)> {
-        let ExprKind::Call {
-            name,
-            args,
-            name_span,
-            ..
-        } = &call.kind
-        else {
+    fn aggregate(&mut self, call: &larch_insights::Expr, bin_ms: Option<i64>) -> Result<(Expr, Kind, Option<Post>)> {
+        let ExprKind::Call { name, args, name_span, .. } = &call.kind else {
             return Err(self.malformed(call.span, "expected an aggregate function"));
         };
         let star = args.is_empty() || matches!(args[0].kind, ExprKind::Star);
@@ -149,45 +130,22 @@ impl Compiler<'_> {
                     Kind::Str => (value, Kind::Str),
                     other => (to_num(value, other), Kind::Num),
                 };
-                (
-                    if *name == "min" {
-                        agg::min(v)
-                    } else {
-                        agg::max(v)
-                    },
-                    k,
-                )
+                (if *name == "min" { agg::min(v) } else { agg::max(v) }, k)
             }
             "sortsFirst" => (agg::min(value), kind),
             "sortsLast" => (agg::max(value), kind),
             "stddev" => (agg::stddev(to_num(value, kind)), Kind::Num),
             "pct" => {
-                let Some(p) = args
-                    .get(1)
-                    .and_then(literal_number)
-                    .filter(|p| (0.0..=100.0).contains(p))
-                else {
-                    return Err(self.malformed(
-                        call.span,
-                        "pct() needs a literal percentile between 0 and 100.",
-                    ));
+                let Some(p) = args.get(1).and_then(literal_number).filter(|p| (0.0..=100.0).contains(p)) else {
+                    return Err(self.malformed(call.span, "pct() needs a literal percentile between 0 and 100."));
                 };
                 let v = to_num(value, kind);
-                (
-                    agg::percentile_cont(v.sort(true, false), lit(p / 100.0)),
-                    Kind::Num,
-                )
+                (agg::percentile_cont(v.sort(true, false), lit(p / 100.0)), Kind::Num)
             }
             "earliest" | "latest" => {
-                let order = vec![
-                    col(cols::TS).sort(true, false),
-                    col(cols::SEQ).sort(true, false),
-                ];
-                let e = if *name == "earliest" {
-                    agg::first_value(value, order)
-                } else {
-                    agg::last_value(value, order)
-                };
+                let order = vec![col(cols::TS).sort(true, false), col(cols::SEQ).sort(true, false)];
+                let e =
+                    if *name == "earliest" { agg::first_value(value, order) } else { agg::last_value(value, order) };
                 (e, kind)
             }
             "histogram" => {
@@ -195,26 +153,15 @@ impl Compiler<'_> {
                 let buckets = match args.get(1) {
                     None => 10.0,
                     Some(a) => match literal_number(a) {
-                        Some(n)
-                            if n >= 1.0
-                                && n <= crate::udf::histogram_max_buckets() as f64
-                                && n.fract() == 0.0 =>
-                        {
-                            n
-                        }
+                        Some(n) if n >= 1.0 && n <= crate::udf::histogram_max_buckets() as f64 && n.fract() == 0.0 => n,
                         _ => {
-                            return Err(self.malformed(
-                                a.span,
-                                "histogram() needs a literal bucket count between 1 and 1000.",
-                            ));
+                            return Err(
+                                self.malformed(a.span, "histogram() needs a literal bucket count between 1 and 1000.")
+                            );
                         }
                     },
                 };
-                return Ok((
-                    agg::array_agg(to_num(value, kind)),
-                    Kind::Dyn,
-                    Some(Post::Histogram(buckets)),
-                ));
+                return Ok((agg::array_agg(to_num(value, kind)), Kind::Dyn, Some(Post::Histogram(buckets))));
             }
             "count_over_time" => (agg::count(value), Kind::Num),
             "sum_over_time" => (agg::sum(to_num(value, kind)), Kind::Num),
@@ -226,37 +173,22 @@ impl Compiler<'_> {
                     Some(ExprKind::Duration(d)) => match d.millis() {
                         Some(ms) if ms > 0 => ms as i64,
                         _ => {
-                            return Err(self.malformed(
-                                args[1].span,
-                                "rate() needs a fixed time period such as 1m.",
-                            ));
+                            return Err(self.malformed(args[1].span, "rate() needs a fixed time period such as 1m."));
                         }
                     },
                     Some(_) => {
-                        return Err(
-                            self.malformed(args[1].span, "rate() needs a time period such as 1m.")
-                        );
+                        return Err(self.malformed(args[1].span, "rate() needs a time period such as 1m."));
                     }
                 };
                 let span_ms = bin_ms.unwrap_or_else(|| {
-                    self.params
-                        .end_ms
-                        .saturating_sub(self.params.start_ms)
-                        .saturating_add(1)
-                        .max(1)
+                    self.params.end_ms.saturating_sub(self.params.start_ms).saturating_add(1).max(1)
                 });
                 let intervals = span_ms as f64 / interval_ms as f64;
-                return Ok((
-                    agg::sum(to_num(value, kind)),
-                    Kind::Num,
-                    Some(Post::Divide(intervals)),
-                ));
+                return Ok((agg::sum(to_num(value, kind)), Kind::Num, Some(Post::Divide(intervals))));
             }
             other => {
-                return Err(self.malformed(
-                    *name_span,
-                    format!("The aggregate function {other} is not supported by larch yet."),
-                ));
+                return Err(self
+                    .malformed(*name_span, format!("The aggregate function {other} is not supported by larch yet.")));
             }
         };
         Ok((out.0, out.1, None))

@@ -15,9 +15,7 @@ use std::sync::Arc;
 use datafusion::arrow::array::{Array as _, ArrayRef, ListBuilder, StringBuilder};
 use datafusion::arrow::datatypes::{DataType, Field};
 use datafusion::common::{Result as DfResult, ScalarValue, UnnestOptions, exec_err};
-use datafusion::logical_expr::{
-    ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
-};
+use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility};
 use datafusion::prelude::{Expr, cast, coalesce, col, lit, when};
 use larch_insights::{FieldRef, Ident, Span};
 use serde_json::Value;
@@ -52,12 +50,10 @@ impl Compiler<'_> {
                 continue;
             }
             let path = f.segments[k..].join(&PATH_SEP.to_string());
-            let member =
-                udf(JsonGetUdf::default()).call(vec![col(base.internal.as_str()), lit(path)]);
+            let member = udf(JsonGetUdf::default()).call(vec![col(base.internal.as_str()), lit(path)]);
             // A flattened JSON field of @message with the full dotted name still wins when
             // the prefix field does not hold that member.
-            let discovered =
-                udf(FieldUdf::default()).call(vec![col(cols::MSG), lit(f.name.clone())]);
+            let discovered = udf(FieldUdf::default()).call(vec![col(cols::MSG), lit(f.name.clone())]);
             self.define(&f.name, coalesce(vec![member, discovered]), Kind::Dyn)?;
             return Ok(self.scope.get(&f.name).cloned());
         }
@@ -75,26 +71,15 @@ impl Compiler<'_> {
         let matches = self.fresh();
         let frame = self.take_frame().with_column(
             &matches,
-            udf(CaptureAllUdf::default()).call(vec![
-                text.clone(),
-                lit(translated),
-                lit(names.len() as i64),
-            ]),
+            udf(CaptureAllUdf::default()).call(vec![text.clone(), lit(translated), lit(names.len() as i64)]),
         )?;
-        self.frame = frame.unnest_columns_with_options(
-            &[matches.as_str()],
-            UnnestOptions::new().with_preserve_nulls(true),
-        )?;
-        let index = datafusion::functions_nested::expr_fn::array_element(
-            col(matches.as_str()),
-            lit(names.len() as i64 + 1),
-        );
+        self.frame =
+            frame.unnest_columns_with_options(&[matches.as_str()], UnnestOptions::new().with_preserve_nulls(true))?;
+        let index =
+            datafusion::functions_nested::expr_fn::array_element(col(matches.as_str()), lit(names.len() as i64 + 1));
         self.set_sub_row(cast(index, DataType::Int64))?;
         for (i, name) in names.iter().enumerate() {
-            let value = datafusion::functions_nested::expr_fn::array_element(
-                col(matches.as_str()),
-                lit(i as i64 + 1),
-            );
+            let value = datafusion::functions_nested::expr_fn::array_element(col(matches.as_str()), lit(i as i64 + 1));
             self.define(name, value, Kind::Dyn)?;
         }
         Ok(())
@@ -102,32 +87,20 @@ impl Compiler<'_> {
 
     /// `parse f logfmt as m`: `m` is a map (JSON object text) of the `key=value` pairs.
     pub(crate) fn parse_logfmt(&mut self, text: &Expr, alias: &str) -> Result<()> {
-        self.define(
-            alias,
-            udf(LogfmtUdf::default()).call(vec![text.clone()]),
-            Kind::Dyn,
-        )
+        self.define(alias, udf(LogfmtUdf::default()).call(vec![text.clone()]), Kind::Dyn)
     }
 
     /// `parse f csv as a, b`: comma-separated values assigned by position.
     pub(crate) fn parse_csv(&mut self, text: &Expr, aliases: &[Ident]) -> Result<()> {
         for (i, alias) in aliases.iter().enumerate() {
-            self.define(
-                &alias.name,
-                udf(CsvFieldUdf::default()).call(vec![text.clone(), lit(i as i64)]),
-                Kind::Dyn,
-            )?;
+            self.define(&alias.name, udf(CsvFieldUdf::default()).call(vec![text.clone(), lit(i as i64)]), Kind::Dyn)?;
         }
         Ok(())
     }
 
     /// Combines the element position of a new split with that of earlier splits.
     fn set_sub_row(&mut self, index: Expr) -> Result<()> {
-        let previous = if self
-            .frame
-            .schema()
-            .has_column_with_unqualified_name(SUB_ROW)
-        {
+        let previous = if self.frame.schema().has_column_with_unqualified_name(SUB_ROW) {
             coalesce(vec![col(SUB_ROW), lit(0i64)])
         } else {
             lit(0i64)
@@ -142,10 +115,7 @@ impl Compiler<'_> {
     /// `unnest field into alias` and `expand field` (alias = the field itself).
     pub(crate) fn unnest(&mut self, field: &FieldRef, alias: &str, span: Span) -> Result<()> {
         if self.aggregated && !self.scope.contains_key(&field.name) {
-            return Err(self.malformed(
-                span,
-                format!("Unknown symbols found in or after stats: {}", field.name),
-            ));
+            return Err(self.malformed(span, format!("Unknown symbols found in or after stats: {}", field.name)));
         }
         let source = if self.scope.contains_key(&field.name) {
             let c = self.field(field)?;
@@ -155,19 +125,12 @@ impl Compiler<'_> {
         } else {
             // A JSON array of @message is not a discovered (leaf) field: read it whole.
             let path = field.segments.join(&PATH_SEP.to_string());
-            udf(JsonGetUdf::default()).call(vec![
-                udf(JsonTextUdf::default()).call(vec![col(cols::MSG)]),
-                lit(path),
-            ])
+            udf(JsonGetUdf::default()).call(vec![udf(JsonTextUdf::default()).call(vec![col(cols::MSG)]), lit(path)])
         };
         let items = self.fresh();
-        let frame = self
-            .take_frame()
-            .with_column(&items, udf(ElementsUdf::default()).call(vec![source]))?;
-        self.frame = frame.unnest_columns_with_options(
-            &[items.as_str()],
-            UnnestOptions::new().with_preserve_nulls(false),
-        )?;
+        let frame = self.take_frame().with_column(&items, udf(ElementsUdf::default()).call(vec![source]))?;
+        self.frame =
+            frame.unnest_columns_with_options(&[items.as_str()], UnnestOptions::new().with_preserve_nulls(false))?;
         // Elements come as `index<US>value` (no separator: a JSON null element).
         let item = col(items.as_str());
         let sep = lit(PATH_SEP.to_string());
@@ -178,20 +141,9 @@ impl Compiler<'_> {
             .otherwise(datafusion::functions::expr_fn::substr(item, at + lit(1i32)))?;
         let internal = self.fresh();
         self.frame = self.take_frame().with_column(&internal, value)?;
-        self.scope.insert(
-            alias.to_string(),
-            Column {
-                internal,
-                kind: Kind::Dyn,
-            },
-        );
+        self.scope.insert(alias.to_string(), Column { internal, kind: Kind::Dyn });
         // Members of the old value under the alias are stale.
-        let stale: Vec<String> = self
-            .scope
-            .keys()
-            .filter(|k| k.starts_with(&format!("{alias}.")))
-            .cloned()
-            .collect();
+        let stale: Vec<String> = self.scope.keys().filter(|k| k.starts_with(&format!("{alias}."))).cloned().collect();
         for k in stale {
             self.scope.remove(&k);
         }
@@ -330,19 +282,11 @@ pub(crate) fn csv_fields(text: &str) -> Vec<String> {
 }
 
 /// All matches of `regex` (translated names `g0..`): per match, the value of each group.
-pub(crate) fn capture_all(
-    regex: &regex::Regex,
-    text: &str,
-    groups: usize,
-) -> Vec<Vec<Option<String>>> {
+pub(crate) fn capture_all(regex: &regex::Regex, text: &str, groups: usize) -> Vec<Vec<Option<String>>> {
     regex
         .captures_iter(text)
         .filter(|c| c.get(0).is_some_and(|m| !m.is_empty()))
-        .map(|c| {
-            (0..groups)
-                .map(|i| c.name(&format!("g{i}")).map(|m| m.as_str().to_string()))
-                .collect()
-        })
+        .map(|c| (0..groups).map(|i| c.name(&format!("g{i}")).map(|m| m.as_str().to_string())).collect())
         .collect()
 }
 
@@ -372,36 +316,11 @@ fn list_of_utf8() -> DataType {
     DataType::List(Arc::new(Field::new_list_field(DataType::Utf8, true)))
 }
 
-scalar_udf!(
-    JsonGetUdf,
-    "insights_json_get",
-    [DataType::Utf8, DataType::Utf8],
-    DataType::Utf8
-);
-scalar_udf!(
-    JsonTextUdf,
-    "insights_message_json",
-    [DataType::Utf8],
-    DataType::Utf8
-);
-scalar_udf!(
-    ElementsUdf,
-    "insights_elements",
-    [DataType::Utf8],
-    list_of_utf8()
-);
-scalar_udf!(
-    LogfmtUdf,
-    "insights_logfmt",
-    [DataType::Utf8],
-    DataType::Utf8
-);
-scalar_udf!(
-    CsvFieldUdf,
-    "insights_csv_field",
-    [DataType::Utf8, DataType::Int64],
-    DataType::Utf8
-);
+scalar_udf!(JsonGetUdf, "insights_json_get", [DataType::Utf8, DataType::Utf8], DataType::Utf8);
+scalar_udf!(JsonTextUdf, "insights_message_json", [DataType::Utf8], DataType::Utf8);
+scalar_udf!(ElementsUdf, "insights_elements", [DataType::Utf8], list_of_utf8());
+scalar_udf!(LogfmtUdf, "insights_logfmt", [DataType::Utf8], DataType::Utf8);
+scalar_udf!(CsvFieldUdf, "insights_csv_field", [DataType::Utf8, DataType::Int64], DataType::Utf8);
 scalar_udf!(
     CaptureAllUdf,
     "insights_capture_all",
@@ -416,10 +335,7 @@ fn literal_i64(value: &ColumnarValue) -> DfResult<i64> {
     }
 }
 
-fn map_strings(
-    args: &ScalarFunctionArgs,
-    f: impl Fn(&str) -> Option<String>,
-) -> DfResult<ColumnarValue> {
+fn map_strings(args: &ScalarFunctionArgs, f: impl Fn(&str) -> Option<String>) -> DfResult<ColumnarValue> {
     let texts = string_arg(&args.args[0], args.number_rows)?;
     let mut out = StringBuilder::with_capacity(texts.len(), 0);
     for t in texts.iter() {
@@ -547,9 +463,7 @@ impl ScalarUDFImpl for CaptureAllUdf {
         };
         let mut out = ListBuilder::new(ListBuilder::new(StringBuilder::new()));
         for t in texts.iter() {
-            let matches = t
-                .map(|t| capture_all(&regex, t, groups))
-                .unwrap_or_default();
+            let matches = t.map(|t| capture_all(&regex, t, groups)).unwrap_or_default();
             if matches.is_empty() {
                 out.append(false);
                 continue;
@@ -578,10 +492,7 @@ mod tests {
     fn json_paths() {
         let j = r#"{"a":{"b":[1,{"c":"x"}],"n":2.5,"t":true,"z":null}}"#;
         assert_eq!(json_get(j, &["a", "b", "1", "c"]).as_deref(), Some("x"));
-        assert_eq!(
-            json_get(j, &["a", "b"]).as_deref(),
-            Some(r#"[1,{"c":"x"}]"#)
-        );
+        assert_eq!(json_get(j, &["a", "b"]).as_deref(), Some(r#"[1,{"c":"x"}]"#));
         assert_eq!(json_get(j, &["a", "n"]).as_deref(), Some("2.5"));
         assert_eq!(json_get(j, &["a", "t"]).as_deref(), Some("true"));
         assert_eq!(json_get(j, &["a", "z"]), None);
@@ -591,14 +502,7 @@ mod tests {
 
     #[test]
     fn list_elements() {
-        assert_eq!(
-            elements(r#"["a",1,{"k":2}]"#),
-            vec![
-                Some("a".into()),
-                Some("1".into()),
-                Some(r#"{"k":2}"#.into())
-            ]
-        );
+        assert_eq!(elements(r#"["a",1,{"k":2}]"#), vec![Some("a".into()), Some("1".into()), Some(r#"{"k":2}"#.into())]);
         assert_eq!(elements("plain"), vec![Some("plain".into())]);
         assert_eq!(elements(r#"{"k":1}"#), vec![Some(r#"{"k":1}"#.into())]);
         assert!(elements("[]").is_empty());
@@ -606,10 +510,7 @@ mod tests {
 
     #[test]
     fn message_objects() {
-        assert_eq!(
-            message_json(r#"INFO {"a":[1,2]} trailing"#).as_deref(),
-            Some(r#"{"a":[1,2]}"#)
-        );
+        assert_eq!(message_json(r#"INFO {"a":[1,2]} trailing"#).as_deref(), Some(r#"{"a":[1,2]}"#));
         assert_eq!(message_json("no json"), None);
         assert_eq!(message_json("{broken"), None);
     }
@@ -628,10 +529,7 @@ mod tests {
 
     #[test]
     fn csv_quoting() {
-        assert_eq!(
-            csv_fields(r#"a,"b,c","say ""hi""",,e"#),
-            vec!["a", "b,c", "say \"hi\"", "", "e"]
-        );
+        assert_eq!(csv_fields(r#"a,"b,c","say ""hi""",,e"#), vec!["a", "b,c", "say \"hi\"", "", "e"]);
         assert_eq!(csv_fields(""), vec![""]);
         assert_eq!(csv_fields(r#""unterminated"#), vec!["unterminated"]);
     }

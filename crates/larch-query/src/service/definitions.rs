@@ -66,7 +66,8 @@ impl QueryService {
         let mut items = self.definitions.items.lock();
         // botocore fills clientToken on every call: a repeated token is the same request.
         if let Some(token) = &input.client_token
-            && let Some(existing) = items.iter().find(|d| d.account == ctx.account && d.client_token.as_deref() == Some(token))
+            && let Some(existing) =
+                items.iter().find(|d| d.account == ctx.account && d.client_token.as_deref() == Some(token))
         {
             return Ok(json!({"queryDefinitionId": existing.query_definition_id}));
         }
@@ -124,7 +125,8 @@ impl QueryService {
             .collect();
         items.sort_by(|a, b| (&a.name, &a.query_definition_id).cmp(&(&b.name, &b.query_definition_id)));
         let key = |d: &Definition| format!("{}\u{1}{}", d.name, d.query_definition_id);
-        let remaining: Vec<Definition> = items.into_iter().filter(|d| after.as_deref().is_none_or(|a| key(d).as_str() > a)).collect();
+        let remaining: Vec<Definition> =
+            items.into_iter().filter(|d| after.as_deref().is_none_or(|a| key(d).as_str() > a)).collect();
         let max = input.max_results.unwrap_or(1000);
         let page = &remaining[..remaining.len().min(max)];
         let mut out = Map::new();

@@ -128,7 +128,9 @@ impl QueryService {
         let state = record.state.lock();
         let rows = Arc::clone(&state.rows);
         let offset = match &input.next_token {
-            Some(t) => larch_server::tokens::decode(&format!("results:{}", record.id), t)?.parse::<usize>().map_err(|_| ApiError::invalid_next_token())?,
+            Some(t) => larch_server::tokens::decode(&format!("results:{}", record.id), t)?
+                .parse::<usize>()
+                .map_err(|_| ApiError::invalid_next_token())?,
             None => 0,
         };
         let page_size = input.max_items.filter(|n| *n > 0).unwrap_or(usize::MAX);
@@ -145,7 +147,10 @@ impl QueryService {
         out.insert("statistics".into(), statistics_json(&state.statistics));
         out.insert("status".into(), json!(state.status.as_str()));
         if end < rows.len() {
-            out.insert("nextToken".into(), json!(larch_server::tokens::encode(&format!("results:{}", record.id), &end.to_string())));
+            out.insert(
+                "nextToken".into(),
+                json!(larch_server::tokens::encode(&format!("results:{}", record.id), &end.to_string())),
+            );
         }
         Ok(Value::Object(out))
     }
@@ -156,7 +161,11 @@ impl QueryService {
         {
             let mut state = record.state.lock();
             if !state.status.is_active() {
-                return Err(ApiError::invalid_parameter(format!("Query {} is not running (status {}).", record.id, state.status.as_str())));
+                return Err(ApiError::invalid_parameter(format!(
+                    "Query {} is not running (status {}).",
+                    record.id,
+                    state.status.as_str()
+                )));
             }
             state.status = QueryStatus::Cancelled;
             state.ended_at = Some(crate::now_ms());
@@ -179,7 +188,8 @@ impl QueryService {
         }
         let input: Input = parse(input)?;
         self.expire_old_results();
-        let mut records: Vec<Arc<QueryRecord>> = self.queries.lock().values().filter(|q| q.account == ctx.account).cloned().collect();
+        let mut records: Vec<Arc<QueryRecord>> =
+            self.queries.lock().values().filter(|q| q.account == ctx.account).cloned().collect();
         records.sort_by(|a, b| b.create_time.cmp(&a.create_time).then_with(|| a.id.cmp(&b.id)));
         let after = input.next_token.as_deref().map(|t| larch_server::tokens::decode("queries", t)).transpose()?;
         let mut started = after.is_none();
@@ -215,7 +225,11 @@ impl QueryService {
     pub(crate) fn list_log_groups_for_query(&self, ctx: &RequestContext, input: Value) -> ApiResult<Value> {
         let input: QueryIdInput = parse(input)?;
         let record = self.record(ctx, &input.query_id)?;
-        let arns: Vec<String> = record.log_group_names.iter().map(|n| larch_server::arn::log_group_arn(&record.region, &record.account, n)).collect();
+        let arns: Vec<String> = record
+            .log_group_names
+            .iter()
+            .map(|n| larch_server::arn::log_group_arn(&record.region, &record.account, n))
+            .collect();
         Ok(json!({"logGroupIdentifiers": arns}))
     }
 }
@@ -228,7 +242,11 @@ fn query_info(q: &QueryRecord, status: QueryStatus) -> Value {
     // AWS reports the query with its source and time range spelled out (observed).
     let source = q.log_group_names.iter().map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(", ");
     // SQL names its log groups in the query itself.
-    let query_string = if q.language == "CWLI" { format!("SOURCE {source} START={}000 END={}999 | {}", q.start_time, q.end_time, q.query_string) } else { q.query_string.clone() };
+    let query_string = if q.language == "CWLI" {
+        format!("SOURCE {source} START={}000 END={}999 | {}", q.start_time, q.end_time, q.query_string)
+    } else {
+        q.query_string.clone()
+    };
     info.insert("queryString".into(), json!(query_string));
     info.insert("status".into(), json!(status.as_str()));
     info.insert("createTime".into(), json!(q.create_time));

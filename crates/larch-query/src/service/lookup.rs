@@ -45,9 +45,7 @@ pub struct LookupStore {
 
 impl LookupStore {
     pub fn new() -> LookupStore {
-        LookupStore {
-            lock: Mutex::new(()),
-        }
+        LookupStore { lock: Mutex::new(()) }
     }
 }
 
@@ -58,17 +56,13 @@ impl Default for LookupStore {
 }
 
 fn read(dir: &Path) -> Vec<StoredTable> {
-    std::fs::read(dir.join(FILE))
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .unwrap_or_default()
+    std::fs::read(dir.join(FILE)).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default()
 }
 
 fn write(dir: &Path, items: &[StoredTable]) -> ApiResult<()> {
     let path: PathBuf = dir.join(FILE);
     let tmp = path.with_extension("json.tmp");
-    let bytes =
-        serde_json::to_vec(items).map_err(|e| ApiError::service_unavailable(e.to_string()))?;
+    let bytes = serde_json::to_vec(items).map_err(|e| ApiError::service_unavailable(e.to_string()))?;
     std::fs::write(&tmp, bytes)
         .and_then(|()| std::fs::rename(&tmp, &path))
         .map_err(|e| ApiError::service_unavailable(format!("cannot save lookup tables: {e}")))
@@ -86,22 +80,15 @@ pub fn load_tables(dir: &Path, account: &str) -> LookupTables {
 }
 
 fn validate_name(name: &str) -> ApiResult<()> {
-    if name.is_empty()
-        || name.len() > 256
-        || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-    {
-        return Err(ApiError::invalid_parameter(
-            "lookupTableName must be 1 to 256 characters of [a-zA-Z0-9_].",
-        ));
+    if name.is_empty() || name.len() > 256 || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        return Err(ApiError::invalid_parameter("lookupTableName must be 1 to 256 characters of [a-zA-Z0-9_]."));
     }
     Ok(())
 }
 
 fn validate_body(body: &str) -> ApiResult<(usize, usize)> {
     if body.is_empty() || body.len() > MAX_BODY {
-        return Err(ApiError::validation(
-            "tableBody must be between 1 byte and 10 MB.",
-        ));
+        return Err(ApiError::validation("tableBody must be between 1 byte and 10 MB."));
     }
     let table = parse_table(body).map_err(ApiError::validation)?;
     Ok((table.columns.len(), table.rows.len()))
@@ -109,9 +96,7 @@ fn validate_body(body: &str) -> ApiResult<(usize, usize)> {
 
 fn validate_text(value: Option<&String>, name: &str, max: usize) -> ApiResult<()> {
     if value.is_some_and(|v| v.chars().count() > max) {
-        return Err(ApiError::invalid_parameter(format!(
-            "{name} must be at most {max} characters."
-        )));
+        return Err(ApiError::invalid_parameter(format!("{name} must be at most {max} characters.")));
     }
     Ok(())
 }
@@ -142,24 +127,14 @@ impl QueryService {
         self.storage.data_dir()
     }
 
-    fn find_table<'a>(
-        ctx: &RequestContext,
-        items: &'a mut [StoredTable],
-        arn: &str,
-    ) -> ApiResult<&'a mut StoredTable> {
+    fn find_table<'a>(ctx: &RequestContext, items: &'a mut [StoredTable], arn: &str) -> ApiResult<&'a mut StoredTable> {
         items
             .iter_mut()
             .find(|t| t.account == ctx.account && (t.arn == arn || t.name == arn))
-            .ok_or_else(|| {
-                ApiError::not_found(format!("The specified lookup table does not exist: {arn}"))
-            })
+            .ok_or_else(|| ApiError::not_found(format!("The specified lookup table does not exist: {arn}")))
     }
 
-    pub(crate) fn create_lookup_table(
-        &self,
-        ctx: &RequestContext,
-        input: Value,
-    ) -> ApiResult<Value> {
+    pub(crate) fn create_lookup_table(&self, ctx: &RequestContext, input: Value) -> ApiResult<Value> {
         #[derive(Deserialize)]
         #[serde(rename_all = "camelCase")]
         struct Input {
@@ -176,25 +151,14 @@ impl QueryService {
         validate_body(&input.table_body)?;
         let _guard = self.lookups.lock.lock();
         let mut items = read(self.lookup_dir());
-        if items
-            .iter()
-            .any(|t| t.account == ctx.account && t.name == input.lookup_table_name)
-        {
-            return Err(ApiError::already_exists(format!(
-                "Lookup table {} already exists.",
-                input.lookup_table_name
-            )));
+        if items.iter().any(|t| t.account == ctx.account && t.name == input.lookup_table_name) {
+            return Err(ApiError::already_exists(format!("Lookup table {} already exists.", input.lookup_table_name)));
         }
         if items.iter().filter(|t| t.account == ctx.account).count() >= MAX_TABLES {
-            return Err(ApiError::limit_exceeded(
-                "Resource limit exceeded: at most 100 lookup tables per account.",
-            ));
+            return Err(ApiError::limit_exceeded("Resource limit exceeded: at most 100 lookup tables per account."));
         }
         let now = crate::now_ms();
-        let arn = format!(
-            "arn:aws:logs:{}:{}:lookup-table:{}",
-            ctx.region, ctx.account, input.lookup_table_name
-        );
+        let arn = format!("arn:aws:logs:{}:{}:lookup-table:{}", ctx.region, ctx.account, input.lookup_table_name);
         items.push(StoredTable {
             account: ctx.account.clone(),
             arn: arn.clone(),
@@ -210,11 +174,7 @@ impl QueryService {
         Ok(json!({"lookupTableArn": arn, "createdAt": now}))
     }
 
-    pub(crate) fn describe_lookup_tables(
-        &self,
-        ctx: &RequestContext,
-        input: Value,
-    ) -> ApiResult<Value> {
+    pub(crate) fn describe_lookup_tables(&self, ctx: &RequestContext, input: Value) -> ApiResult<Value> {
         #[derive(Deserialize)]
         #[serde(rename_all = "camelCase")]
         struct Input {
@@ -227,41 +187,25 @@ impl QueryService {
             None => 50,
             Some(n) if (1..=100).contains(&n) => n as usize,
             Some(_) => {
-                return Err(ApiError::invalid_parameter(
-                    "maxResults must be between 1 and 100.",
-                ));
+                return Err(ApiError::invalid_parameter("maxResults must be between 1 and 100."));
             }
         };
-        let after = input
-            .next_token
-            .as_deref()
-            .map(|t| larch_server::tokens::decode("lookup-tables", t))
-            .transpose()?;
+        let after =
+            input.next_token.as_deref().map(|t| larch_server::tokens::decode("lookup-tables", t)).transpose()?;
         let mut items: Vec<StoredTable> = read(self.lookup_dir())
             .into_iter()
             .filter(|t| t.account == ctx.account)
-            .filter(|t| {
-                input
-                    .lookup_table_name_prefix
-                    .as_deref()
-                    .is_none_or(|p| t.name.starts_with(p))
-            })
+            .filter(|t| input.lookup_table_name_prefix.as_deref().is_none_or(|p| t.name.starts_with(p)))
             .filter(|t| after.as_deref().is_none_or(|a| t.name.as_str() > a))
             .collect();
         items.sort_by(|a, b| a.name.cmp(&b.name));
         let page = &items[..items.len().min(max)];
         let mut out = Map::new();
-        out.insert(
-            "lookupTables".into(),
-            Value::Array(page.iter().map(|t| summary(t, false)).collect()),
-        );
+        out.insert("lookupTables".into(), Value::Array(page.iter().map(|t| summary(t, false)).collect()));
         if items.len() > page.len()
             && let Some(last) = page.last()
         {
-            out.insert(
-                "nextToken".into(),
-                json!(larch_server::tokens::encode("lookup-tables", &last.name)),
-            );
+            out.insert("nextToken".into(), json!(larch_server::tokens::encode("lookup-tables", &last.name)));
         }
         Ok(Value::Object(out))
     }
@@ -278,11 +222,7 @@ impl QueryService {
         Ok(summary(table, true))
     }
 
-    pub(crate) fn update_lookup_table(
-        &self,
-        ctx: &RequestContext,
-        input: Value,
-    ) -> ApiResult<Value> {
+    pub(crate) fn update_lookup_table(&self, ctx: &RequestContext, input: Value) -> ApiResult<Value> {
         #[derive(Deserialize)]
         #[serde(rename_all = "camelCase")]
         struct Input {
@@ -312,11 +252,7 @@ impl QueryService {
         Ok(json!({"lookupTableArn": arn, "lastUpdatedTime": now}))
     }
 
-    pub(crate) fn delete_lookup_table(
-        &self,
-        ctx: &RequestContext,
-        input: Value,
-    ) -> ApiResult<Value> {
+    pub(crate) fn delete_lookup_table(&self, ctx: &RequestContext, input: Value) -> ApiResult<Value> {
         #[derive(Deserialize)]
         #[serde(rename_all = "camelCase")]
         struct Input {
@@ -325,9 +261,7 @@ impl QueryService {
         let input: Input = parse(input)?;
         let _guard = self.lookups.lock.lock();
         let mut items = read(self.lookup_dir());
-        let arn = Self::find_table(ctx, &mut items, &input.lookup_table_arn)?
-            .arn
-            .clone();
+        let arn = Self::find_table(ctx, &mut items, &input.lookup_table_arn)?.arn.clone();
         items.retain(|t| !(t.account == ctx.account && t.arn == arn));
         write(self.lookup_dir(), &items)?;
         Ok(json!({}))
@@ -360,71 +294,41 @@ mod tests {
         query: &str,
     ) -> crate::Result<Vec<Vec<(String, String)>>> {
         let ast = larch_insights::parse(query)?;
-        let params = CompileParams {
-            start_ms: 0,
-            end_ms: i64::MAX / 2,
-            now_ms: 0,
-            default_limit: 100,
-        };
+        let params = CompileParams { start_ms: 0, end_ms: i64::MAX / 2, now_ms: 0, default_limit: 100 };
         let (rows, _) = crate::engine::execute(storage, groups, query, &ast, params).await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| r.into_iter().filter(|(k, _)| k != "@ptr").collect())
-            .collect())
+        Ok(rows.into_iter().map(|r| r.into_iter().filter(|(k, _)| k != "@ptr").collect()).collect())
     }
 
     #[test]
     fn lookup_command() {
         let dir = tempfile::tempdir().unwrap();
         let storage = Storage::open_without_background(StorageConfig::new(dir.path())).unwrap();
-        let g = storage
-            .create_log_group("111122223333", "app", NewLogGroup::default())
-            .unwrap();
-        let s = storage
-            .create_log_stream("111122223333", "app", "s")
-            .unwrap();
-        let events = [
-            r#"{"userId":"1","team":"old"}"#,
-            r#"{"userId":"2"}"#,
-            r#"{"userId":"9","team":"kept"}"#,
-        ];
+        let g = storage.create_log_group("111122223333", "app", NewLogGroup::default()).unwrap();
+        let s = storage.create_log_stream("111122223333", "app", "s").unwrap();
+        let events = [r#"{"userId":"1","team":"old"}"#, r#"{"userId":"2"}"#, r#"{"userId":"9","team":"kept"}"#];
         let events = events
             .iter()
             .enumerate()
-            .map(|(i, m)| NewEvent {
-                timestamp: 1000 + i as i64,
-                message: m.to_string(),
-            })
+            .map(|(i, m)| NewEvent { timestamp: 1000 + i as i64, message: m.to_string() })
             .collect();
         storage.put_events_blocking(g.id, &s, events, 5000).unwrap();
         write(
             dir.path(),
             &[
-                stored(
-                    "111122223333",
-                    "users",
-                    "id,name,team\n1,Ann,red\n2,Bo,blue\n1,Dup,x\n",
-                ),
+                stored("111122223333", "users", "id,name,team\n1,Ann,red\n2,Bo,blue\n1,Dup,x\n"),
                 stored("999999999999", "users", "id,name\n1,Other\n"),
             ],
         )
         .unwrap();
         let groups = vec![g];
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .unwrap();
+        let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
         let run = |q: &str| rt.block_on(run(&storage, &groups, q));
 
-        let rows = run("lookup users userId as id OUTPUT name, team | sort @timestamp asc | display userId, name, team").unwrap();
+        let rows =
+            run("lookup users userId as id OUTPUT name, team | sort @timestamp asc | display userId, name, team")
+                .unwrap();
         let expect = |v: &[&[(&str, &str)]]| -> Vec<Vec<(String, String)>> {
-            v.iter()
-                .map(|r| {
-                    r.iter()
-                        .map(|(a, b)| (a.to_string(), b.to_string()))
-                        .collect()
-                })
-                .collect()
+            v.iter().map(|r| r.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()).collect()
         };
         assert_eq!(
             rows,
@@ -435,10 +339,8 @@ mod tests {
             ])
         );
 
-        let rows = run(
-            "lookup users userId as id OUTPUTNEW team | sort @timestamp asc | display userId, team",
-        )
-        .unwrap();
+        let rows =
+            run("lookup users userId as id OUTPUTNEW team | sort @timestamp asc | display userId, team").unwrap();
         assert_eq!(
             rows,
             expect(&[
@@ -448,8 +350,7 @@ mod tests {
             ])
         );
 
-        let rows =
-            run("lookup users userId as id | sort @timestamp asc | display userId, name").unwrap();
+        let rows = run("lookup users userId as id | sort @timestamp asc | display userId, name").unwrap();
         assert_eq!(rows[0], expect(&[&[("userId", "1"), ("name", "Ann")]])[0]);
 
         let err = run("lookup nosuch userId OUTPUT name").unwrap_err();
@@ -467,11 +368,7 @@ mod tests {
         assert!(validate_body("").is_err());
         assert!(validate_body("a,b\n1\n").is_err());
         let dir = tempfile::tempdir().unwrap();
-        write(
-            dir.path(),
-            &[stored("1", "t", "a\n1\n"), stored("1", "broken", "a,a\n")],
-        )
-        .unwrap();
+        write(dir.path(), &[stored("1", "t", "a\n1\n"), stored("1", "broken", "a,a\n")]).unwrap();
         let tables = load_tables(dir.path(), "1");
         assert_eq!(tables.tables.len(), 1);
         assert_eq!(tables.tables["t"].rows, vec![vec!["1".to_string()]]);

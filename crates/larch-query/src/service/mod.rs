@@ -35,7 +35,12 @@ pub struct QueryConfig {
 
 impl QueryConfig {
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
-        QueryConfig { max_concurrent_per_account: 100, timeout: Duration::from_secs(3600), max_rows: 100_000, data_dir: data_dir.into() }
+        QueryConfig {
+            max_concurrent_per_account: 100,
+            timeout: Duration::from_secs(3600),
+            max_rows: 100_000,
+            data_dir: data_dir.into(),
+        }
     }
 }
 
@@ -70,7 +75,14 @@ const OPERATIONS: &[&str] = &[
 impl QueryService {
     pub fn new(storage: Storage, config: QueryConfig) -> Arc<QueryService> {
         let definitions = definitions::Definitions::open(config.data_dir.join("query-definitions.json"));
-        Arc::new(QueryService { storage, config, queries: Mutex::new(HashMap::new()), slots: Mutex::new(HashMap::new()), definitions, lookups: lookup::LookupStore::new() })
+        Arc::new(QueryService {
+            storage,
+            config,
+            queries: Mutex::new(HashMap::new()),
+            slots: Mutex::new(HashMap::new()),
+            definitions,
+            lookups: lookup::LookupStore::new(),
+        })
     }
 }
 
@@ -97,7 +109,9 @@ impl QueryOperations for QueryService {
                 "GetLookupTable" => self.get_lookup_table(ctx, input),
                 "UpdateLookupTable" => self.update_lookup_table(ctx, input),
                 "DeleteLookupTable" => self.delete_lookup_table(ctx, input),
-                other => Err(larch_server::ApiError::invalid_operation(format!("The operation {other} is not supported by larch yet."))),
+                other => Err(larch_server::ApiError::invalid_operation(format!(
+                    "The operation {other} is not supported by larch yet."
+                ))),
             }
         })
     }

@@ -25,7 +25,11 @@ impl QueryService {
         let input: Input = parse(input)?;
         let invalid = || ApiError::invalid_parameter("The specified logRecordPointer is invalid.");
         let (group_id, seq, timestamp) = decode_ptr(&input.log_record_pointer).ok_or_else(invalid)?;
-        let snapshot = self.storage.snapshot(group_id).filter(|s| s.group.account == ctx.account).ok_or_else(|| ApiError::not_found("The log record does not exist."))?;
+        let snapshot = self
+            .storage
+            .snapshot(group_id)
+            .filter(|s| s.group.account == ctx.account)
+            .ok_or_else(|| ApiError::not_found("The log record does not exist."))?;
         let storage = self.storage.clone();
         let page = larch_server::ops::blocking(move || {
             let read = EventRead {
@@ -41,11 +45,18 @@ impl QueryService {
             Ok(storage.read_events(group_id, &read)?)
         })
         .await?;
-        let event = page.events.into_iter().find(|e| e.seq == seq).ok_or_else(|| ApiError::not_found("The log record does not exist."))?;
+        let event = page
+            .events
+            .into_iter()
+            .find(|e| e.seq == seq)
+            .ok_or_else(|| ApiError::not_found("The log record does not exist."))?;
         let mut record = Map::new();
         record.insert("@timestamp".into(), json!(event.timestamp.to_string()));
         record.insert("@message".into(), json!(event.message));
-        record.insert("@logStream".into(), json!(snapshot.live_streams.get(&event.stream_id).cloned().unwrap_or_default()));
+        record.insert(
+            "@logStream".into(),
+            json!(snapshot.live_streams.get(&event.stream_id).cloned().unwrap_or_default()),
+        );
         record.insert("@log".into(), json!(format!("{}:{}", snapshot.group.account, snapshot.group.name)));
         record.insert("@ingestionTime".into(), json!(event.ingestion_time.to_string()));
         for (name, value) in larch_fields::discover(&event.message) {
@@ -63,7 +74,11 @@ impl QueryService {
             time: Option<i64>,
         }
         let input: Input = parse(input)?;
-        let group = larch_server::ops::resolve_group(ctx, input.log_group_name.as_deref(), input.log_group_identifier.as_deref())?;
+        let group = larch_server::ops::resolve_group(
+            ctx,
+            input.log_group_name.as_deref(),
+            input.log_group_identifier.as_deref(),
+        )?;
         // ±8 minutes around `time` (seconds), or the last 15 minutes.
         let (start, end) = match input.time {
             Some(t) => (t * 1000 - 8 * 60_000, t * 1000 + 8 * 60_000),
@@ -105,6 +120,8 @@ impl QueryService {
         }
         fields.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         let _ = format_timestamp;
-        Ok(json!({"logGroupFields": fields.into_iter().map(|(name, percent)| json!({"name": name, "percent": percent})).collect::<Vec<_>>()}))
+        Ok(
+            json!({"logGroupFields": fields.into_iter().map(|(name, percent)| json!({"name": name, "percent": percent})).collect::<Vec<_>>()}),
+        )
     }
 }

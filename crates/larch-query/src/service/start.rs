@@ -40,7 +40,11 @@ impl QueryService {
         let input: Input = parse(input)?;
         let language = input.query_language.clone().unwrap_or_else(|| "CWLI".into());
         if language != "CWLI" && language != "SQL" {
-            return Err(malformed(0, 0, format!("queryLanguage {language} is not supported by larch yet; use CWLI (Logs Insights QL) or SQL.")));
+            return Err(malformed(
+                0,
+                0,
+                format!("queryLanguage {language} is not supported by larch yet; use CWLI (Logs Insights QL) or SQL."),
+            ));
         }
         if input.end_time < input.start_time {
             return Err(ApiError::invalid_parameter("endTime must be greater than or equal to startTime."));
@@ -48,6 +52,7 @@ impl QueryService {
         if input.limit.is_some_and(|l| l > self.config.max_rows) {
             return Err(ApiError::invalid_parameter(format!("limit must be at most {}.", self.config.max_rows)));
         }
+        self.check_concurrency(ctx)?;
         if language == "SQL" {
             return self.start_sql_query(ctx, input).await;
         }
@@ -66,10 +71,40 @@ impl QueryService {
         let record = self.new_record(ctx, &input, &language, groups.iter().map(|g| g.name.clone()).collect(), now);
         let storage = self.storage.clone();
         let query_string = input.query_string.clone();
-        Ok(self.launch(ctx, record, async move { engine::execute(&storage, &groups, &query_string, &ast, params).await }))
+        Ok(self.launch(
+            ctx,
+            record,
+            async move { engine::execute(&storage, &groups, &query_string, &ast, params).await },
+        ))
     }
 
-    fn new_record(&self, ctx: &RequestContext, input: &Input, language: &str, log_group_names: Vec<String>, now: i64) -> Arc<QueryRecord> {
+    /// Up to `max_concurrent_per_account` queries run at once; as many again wait (Scheduled)
+    /// for a slot, so a dashboard firing a burst of queries is not refused. Past that, AWS's
+    /// answer: LimitExceededException (which SDKs retry with backoff).
+    fn check_concurrency(&self, ctx: &RequestContext) -> ApiResult<()> {
+        let limit = self.config.max_concurrent_per_account;
+        let active = self
+            .queries
+            .lock()
+            .values()
+            .filter(|q| q.account == ctx.account && q.state.lock().status.is_active())
+            .count();
+        if active >= limit.saturating_mul(2) {
+            return Err(ApiError::limit_exceeded(format!(
+                "Account maximum query concurrency limit of [{limit}] reached."
+            )));
+        }
+        Ok(())
+    }
+
+    fn new_record(
+        &self,
+        ctx: &RequestContext,
+        input: &Input,
+        language: &str,
+        log_group_names: Vec<String>,
+        now: i64,
+    ) -> Arc<QueryRecord> {
         let record = Arc::new(QueryRecord {
             id: uuid::Uuid::new_v4().to_string(),
             account: ctx.account.clone(),
@@ -80,7 +115,13 @@ impl QueryService {
             create_time: now,
             start_time: input.start_time,
             end_time: input.end_time,
-            state: Mutex::new(QueryState { status: QueryStatus::Scheduled, rows: Arc::new(Vec::new()), statistics: Statistics::default(), ended_at: None, error: None }),
+            state: Mutex::new(QueryState {
+                status: QueryStatus::Scheduled,
+                rows: Arc::new(Vec::new()),
+                statistics: Statistics::default(),
+                ended_at: None,
+                error: None,
+            }),
             task: Mutex::new(None),
         });
         self.queries.lock().insert(record.id.clone(), Arc::clone(&record));
@@ -93,7 +134,12 @@ impl QueryService {
     where
         F: std::future::Future<Output = crate::Result<(Vec<crate::render::Row>, Statistics)>> + Send + 'static,
     {
-        let slots = Arc::clone(self.slots.lock().entry(ctx.account.clone()).or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(self.config.max_concurrent_per_account))));
+        let slots = Arc::clone(
+            self.slots
+                .lock()
+                .entry(ctx.account.clone())
+                .or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(self.config.max_concurrent_per_account))),
+        );
         let timeout = self.config.timeout;
         let task_record = Arc::clone(&record);
         let handle = tokio::spawn(async move {
@@ -111,7 +157,12 @@ impl QueryService {
                     tracing::warn!(query = %task_record.id, error = %e, "query failed");
                     task_record.finish(QueryStatus::Failed, Vec::new(), Statistics::default(), Some(e.to_string()));
                 }
-                Err(_) => task_record.finish(QueryStatus::Timeout, Vec::new(), Statistics::default(), Some("query timed out".into())),
+                Err(_) => task_record.finish(
+                    QueryStatus::Timeout,
+                    Vec::new(),
+                    Statistics::default(),
+                    Some("query timed out".into()),
+                ),
             }
         });
         *record.task.lock() = Some(handle.abort_handle());
@@ -122,8 +173,11 @@ impl QueryService {
     /// clauses; StartQuery's log-group parameters, if given, are ignored.
     async fn start_sql_query(&self, ctx: &RequestContext, input: Input) -> ApiResult<Value> {
         let query = crate::sql::prepare(&input.query_string).await.map_err(to_api_error)?;
-        let groups: Vec<Vec<LogGroup>> =
-            query.tables().iter().map(|t| t.identifiers.iter().map(|id| self.group(ctx, id)).collect::<ApiResult<Vec<_>>>()).collect::<ApiResult<_>>()?;
+        let groups: Vec<Vec<LogGroup>> = query
+            .tables()
+            .iter()
+            .map(|t| t.identifiers.iter().map(|id| self.group(ctx, id)).collect::<ApiResult<Vec<_>>>())
+            .collect::<ApiResult<_>>()?;
         let mut names: Vec<String> = Vec::new();
         for g in groups.iter().flatten() {
             if !names.contains(&g.name) {
@@ -143,23 +197,36 @@ impl QueryService {
     }
 
     /// The log groups a query reads: exactly one of the three parameters, or `SOURCE`.
-    fn select_groups(&self, ctx: &RequestContext, input: &Input, ast: &larch_insights::Query) -> ApiResult<Vec<LogGroup>> {
-        let given = [input.log_group_name.is_some(), input.log_group_names.is_some(), input.log_group_identifiers.is_some()];
+    fn select_groups(
+        &self,
+        ctx: &RequestContext,
+        input: &Input,
+        ast: &larch_insights::Query,
+    ) -> ApiResult<Vec<LogGroup>> {
+        let given =
+            [input.log_group_name.is_some(), input.log_group_names.is_some(), input.log_group_identifiers.is_some()];
         let count = given.iter().filter(|g| **g).count();
         if let Some(source) = &ast.source {
             if count > 0 {
-                return Err(ApiError::invalid_parameter("Log groups must not be given as parameters when the query starts with SOURCE."));
+                return Err(ApiError::invalid_parameter(
+                    "Log groups must not be given as parameters when the query starts with SOURCE.",
+                ));
             }
             return match &source.kind {
                 SourceKind::LogGroups(selector) => {
                     if selector.account_identifiers.iter().any(|a| a != &ctx.account) {
-                        return Err(ApiError::invalid_parameter("Cross-account queries are not supported by larch yet."));
+                        return Err(ApiError::invalid_parameter(
+                            "Cross-account queries are not supported by larch yet.",
+                        ));
                     }
                     let groups: Vec<LogGroup> = self
                         .storage
                         .log_groups(&ctx.account)
                         .into_iter()
-                        .filter(|g| selector.name_prefix.is_empty() || selector.name_prefix.iter().any(|p| g.name.starts_with(p.as_str())))
+                        .filter(|g| {
+                            selector.name_prefix.is_empty()
+                                || selector.name_prefix.iter().any(|p| g.name.starts_with(p.as_str()))
+                        })
                         .filter(|g| selector.class.as_deref().is_none_or(|c| g.log_group_class == c))
                         .collect();
                     if groups.len() > 10_000 {
@@ -171,7 +238,9 @@ impl QueryService {
             };
         }
         if count != 1 {
-            return Err(ApiError::invalid_parameter("Exactly one of logGroupName, logGroupNames or logGroupIdentifiers must be specified."));
+            return Err(ApiError::invalid_parameter(
+                "Exactly one of logGroupName, logGroupNames or logGroupIdentifiers must be specified.",
+            ));
         }
         let names: Vec<String> = if let Some(n) = &input.log_group_name {
             vec![n.clone()]
@@ -181,7 +250,9 @@ impl QueryService {
             input.log_group_identifiers.clone().unwrap_or_default()
         };
         if names.is_empty() || names.len() > MAX_GROUPS {
-            return Err(ApiError::invalid_parameter(format!("A query must name between 1 and {MAX_GROUPS} log groups.")));
+            return Err(ApiError::invalid_parameter(format!(
+                "A query must name between 1 and {MAX_GROUPS} log groups."
+            )));
         }
         names.iter().map(|n| self.group(ctx, n)).collect()
     }
@@ -212,4 +283,3 @@ fn to_api_error(e: QueryError) -> ApiError {
         QueryError::Execution(m) => ApiError::service_unavailable(m),
     }
 }
-

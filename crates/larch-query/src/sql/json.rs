@@ -34,7 +34,11 @@ fn parse_path(path: &str) -> Option<Vec<Step>> {
         if let Some(r) = rest.strip_prefix('[') {
             let end = r.find(']')?;
             let inner = r[..end].trim();
-            if let Some(q) = inner.strip_prefix('\'').and_then(|i| i.strip_suffix('\'')).or_else(|| inner.strip_prefix('"').and_then(|i| i.strip_suffix('"'))) {
+            if let Some(q) = inner
+                .strip_prefix('\'')
+                .and_then(|i| i.strip_suffix('\''))
+                .or_else(|| inner.strip_prefix('"').and_then(|i| i.strip_suffix('"')))
+            {
                 steps.push(Step::Key(q.to_string()));
             } else {
                 steps.push(Step::Index(inner.parse().ok()?));

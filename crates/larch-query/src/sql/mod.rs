@@ -92,7 +92,11 @@ pub async fn prepare(text: &str) -> Result<SqlQuery> {
         match plan(&ctx, &query, bases, &query.fields).await {
             Ok(_) => return Ok(query),
             Err(e) => match unknown_column(&e) {
-                Some(name) if !query.fields.contains(&name) && !SYSTEM_FIELDS.contains(&name.as_str()) && query.fields.len() < MAX_FIELDS => {
+                Some(name)
+                    if !query.fields.contains(&name)
+                        && !SYSTEM_FIELDS.contains(&name.as_str())
+                        && query.fields.len() < MAX_FIELDS =>
+                {
                     query.fields.push(name);
                 }
                 _ => return Err(planning_error(text, e)),
@@ -102,7 +106,12 @@ pub async fn prepare(text: &str) -> Result<SqlQuery> {
 }
 
 /// Runs a prepared query. `groups[i]` are the log groups of `query.tables()[i]`.
-pub async fn execute(storage: &Storage, query: &SqlQuery, groups: &[Vec<LogGroup>], params: CompileParams) -> Result<(Vec<Row>, Statistics)> {
+pub async fn execute(
+    storage: &Storage,
+    query: &SqlQuery,
+    groups: &[Vec<LogGroup>],
+    params: CompileParams,
+) -> Result<(Vec<Row>, Statistics)> {
     let ctx = sql_session();
     let mut bases = Vec::new();
     let mut distinct: Vec<LogGroup> = Vec::new();
@@ -118,11 +127,22 @@ pub async fn execute(storage: &Storage, query: &SqlQuery, groups: &[Vec<LogGroup
     let frame = frame.limit(0, Some(params.default_limit))?;
     let scanned_groups = scan_groups(storage, &distinct);
     let all = base_frame(&ctx, &scanned_groups, params.start_ms, params.end_ms).await?;
-    let scanned = all.aggregate(vec![], vec![agg::count(lit(1i64)).alias("n"), agg::sum(datafusion::functions::expr_fn::octet_length(col(cols::MSG))).alias("b")])?;
+    let scanned = all.aggregate(
+        vec![],
+        vec![
+            agg::count(lit(1i64)).alias("n"),
+            agg::sum(datafusion::functions::expr_fn::octet_length(col(cols::MSG))).alias("b"),
+        ],
+    )?;
     let (batches, scanned) = tokio::join!(frame.collect(), scanned.collect());
     let rows = render::render(&batches?)?;
     let (records, bytes) = first_row_numbers(&scanned?)?;
-    let stats = Statistics { records_matched: rows.len() as f64, records_scanned: records, bytes_scanned: bytes, log_groups_scanned: scanned_groups.len() as f64 };
+    let stats = Statistics {
+        records_matched: rows.len() as f64,
+        records_scanned: records,
+        bytes_scanned: bytes,
+        log_groups_scanned: scanned_groups.len() as f64,
+    };
     Ok((rows, stats))
 }
 
@@ -137,7 +157,9 @@ pub fn resolve_in(storage: &Storage, account: &str, query: &SqlQuery) -> Result<
                 .iter()
                 .map(|id| {
                     let name = id.rsplit_once(":log-group:").map(|(_, n)| n).unwrap_or(id);
-                    storage.log_group(account, name).ok_or_else(|| QueryError::NotFound(format!("Log group '{name}' does not exist for account ID '{account}'")))
+                    storage.log_group(account, name).ok_or_else(|| {
+                        QueryError::NotFound(format!("Log group '{name}' does not exist for account ID '{account}'"))
+                    })
                 })
                 .collect()
         })
@@ -157,14 +179,21 @@ fn sql_session() -> SessionContext {
         ctx.register_udf(f);
     }
     // Spark names of DataFusion aggregates, as CloudWatch's SQL documents them.
-    use datafusion::functions_aggregate::{approx_distinct::approx_distinct_udaf, approx_percentile_cont::approx_percentile_cont_udaf};
+    use datafusion::functions_aggregate::{
+        approx_distinct::approx_distinct_udaf, approx_percentile_cont::approx_percentile_cont_udaf,
+    };
     ctx.register_udaf(approx_distinct_udaf().as_ref().clone().with_aliases(["approx_count_distinct"]));
     ctx.register_udaf(approx_percentile_cont_udaf().as_ref().clone().with_aliases(["percentile_approx"]));
     ctx
 }
 
 fn scan_groups(storage: &Storage, groups: &[LogGroup]) -> Vec<ScanGroup> {
-    groups.iter().filter_map(|g| storage.snapshot(g.id).map(|snapshot| ScanGroup { snapshot, log: format!("{}:{}", g.account, g.name) })).collect()
+    groups
+        .iter()
+        .filter_map(|g| {
+            storage.snapshot(g.id).map(|snapshot| ScanGroup { snapshot, log: format!("{}:{}", g.account, g.name) })
+        })
+        .collect()
 }
 
 /// The columns a table shows to SQL.
@@ -184,7 +213,12 @@ fn table_columns(fields: &[String]) -> Vec<Expr> {
     out
 }
 
-async fn plan(ctx: &SessionContext, query: &SqlQuery, bases: Vec<DataFrame>, fields: &[String]) -> Result<DataFrame, DataFusionError> {
+async fn plan(
+    ctx: &SessionContext,
+    query: &SqlQuery,
+    bases: Vec<DataFrame>,
+    fields: &[String],
+) -> Result<DataFrame, DataFusionError> {
     for (table, base) in query.tables.iter().zip(bases) {
         let reference = TableReference::bare(table.name.clone());
         ctx.deregister_table(reference.clone())?;
@@ -217,9 +251,17 @@ fn planning_error(text: &str, e: DataFusionError) -> QueryError {
 
 fn parse_statement(text: &str) -> Result<DFStatement> {
     let dialect = SparkSqlDialect {};
-    let mut statements = DFParserBuilder::new(text).with_dialect(&dialect).build().and_then(|mut p| p.parse_statements()).map_err(|e| syntax_error(text, e))?;
+    let mut statements = DFParserBuilder::new(text)
+        .with_dialect(&dialect)
+        .build()
+        .and_then(|mut p| p.parse_statements())
+        .map_err(|e| syntax_error(text, e))?;
     if statements.len() > 1 {
-        return Err(QueryError::Malformed { start: 0, end: text.chars().count(), message: "A SQL query must be a single statement.".into() });
+        return Err(QueryError::Malformed {
+            start: 0,
+            end: text.chars().count(),
+            message: "A SQL query must be a single statement.".into(),
+        });
     }
     let Some(statement) = statements.pop_front() else {
         return Err(QueryError::Malformed { start: 0, end: 0, message: "The SQL query is empty.".into() });
@@ -229,7 +271,11 @@ fn parse_statement(text: &str) -> Result<DFStatement> {
         let keyword: String = text.split_whitespace().next().unwrap_or("").to_uppercase();
         let len = text.split_whitespace().next().map(|w| w.chars().count()).unwrap_or(0);
         let start = text.chars().take_while(|c| c.is_whitespace()).count();
-        return Err(QueryError::Malformed { start, end: start + len, message: format!("Only read-only SELECT queries are supported; {keyword} statements are not allowed.") });
+        return Err(QueryError::Malformed {
+            start,
+            end: start + len,
+            message: format!("Only read-only SELECT queries are supported; {keyword} statements are not allowed."),
+        });
     }
     Ok(statement)
 }
@@ -243,7 +289,8 @@ fn syntax_error(text: &str, e: DataFusionError) -> QueryError {
         other => other.strip_backtrace(),
     };
     let len = text.chars().count();
-    let (start, end) = location(text, &message).unwrap_or(if message.ends_with("found: EOF") { (len, len) } else { (0, len) });
+    let (start, end) =
+        location(text, &message).unwrap_or(if message.ends_with("found: EOF") { (len, len) } else { (0, len) });
     QueryError::Malformed { start, end, message: format!("Syntax error: {message}") }
 }
 
@@ -268,14 +315,19 @@ fn location(text: &str, message: &str) -> Option<(usize, usize)> {
 
 /// The tables the statement reads (CTE names excluded), each with its log groups.
 fn tables(text: &str, statement: &DFStatement) -> Result<Vec<SqlTable>> {
-    let (references, _) = datafusion::sql::resolve::resolve_table_references(statement, false).map_err(|e| planning_error(text, e))?;
+    let (references, _) =
+        datafusion::sql::resolve::resolve_table_references(statement, false).map_err(|e| planning_error(text, e))?;
     let mut out: Vec<SqlTable> = Vec::new();
     let mut seen = HashSet::new();
     for reference in references {
         let TableReference::Bare { table } = &reference else {
             let name = reference.to_string();
             let (start, end) = span_of(text, &name);
-            return Err(QueryError::Malformed { start, end, message: format!("Unknown table {name}: put log group names in backticks, e.g. FROM `{name}`.") });
+            return Err(QueryError::Malformed {
+                start,
+                end,
+                message: format!("Unknown table {name}: put log group names in backticks, e.g. FROM `{name}`."),
+            });
         };
         if !seen.insert(table.to_string()) {
             continue;
@@ -293,7 +345,8 @@ fn tables(text: &str, statement: &DFStatement) -> Result<Vec<SqlTable>> {
         return Err(QueryError::Malformed {
             start: 0,
             end: text.chars().count(),
-            message: "A SQL query must name its log groups in the FROM clause, e.g. SELECT * FROM `my-log-group`.".into(),
+            message: "A SQL query must name its log groups in the FROM clause, e.g. SELECT * FROM `my-log-group`."
+                .into(),
         });
     }
     Ok(out)
@@ -316,7 +369,8 @@ fn first_row_numbers(batches: &[datafusion::arrow::record_batch::RecordBatch]) -
     };
     let get = |i: usize| -> Result<f64> {
         let a = datafusion::arrow::compute::cast(batch.column(i), &DataType::Float64)?;
-        let a = a.as_any().downcast_ref::<Float64Array>().ok_or_else(|| QueryError::Execution("bad statistics".into()))?;
+        let a =
+            a.as_any().downcast_ref::<Float64Array>().ok_or_else(|| QueryError::Execution("bad statistics".into()))?;
         Ok(if a.is_null(0) { 0.0 } else { a.value(0) })
     };
     Ok((get(0)?, get(1)?))
@@ -328,7 +382,10 @@ mod tests {
 
     #[test]
     fn parser_locations() {
-        assert_eq!(location("SELECT * FRM x", "Expected: end of statement, found: x at Line: 1, Column: 14"), Some((13, 14)));
+        assert_eq!(
+            location("SELECT * FRM x", "Expected: end of statement, found: x at Line: 1, Column: 14"),
+            Some((13, 14))
+        );
         assert_eq!(location("SELECT *\nFROM `a`\nWHERE ((", "found: EOF at Line: 3, Column: 7"), Some((24, 26)));
     }
 }

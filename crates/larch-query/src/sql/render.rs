@@ -27,7 +27,9 @@ fn prepare(array: &ArrayRef) -> Result<Column> {
         }
         DataType::Float16 | DataType::Float32 | DataType::Float64 => Column::Float(cast(array, &DataType::Float64)?),
         DataType::Utf8 => Column::Text(array.clone()),
-        DataType::LargeUtf8 | DataType::Utf8View | DataType::Dictionary(_, _) => Column::Text(cast(array, &DataType::Utf8)?),
+        DataType::LargeUtf8 | DataType::Utf8View | DataType::Dictionary(_, _) => {
+            Column::Text(cast(array, &DataType::Utf8)?)
+        }
         _ => Column::Other(array.clone()),
     })
 }

@@ -13,13 +13,23 @@ pub fn identifiers(table: &str) -> Result<Vec<String>> {
     let bad = |why: &str| QueryError::Malformed {
         start: 0,
         end: 0,
-        message: format!("Invalid log group selection `{trimmed}`: {why}. Expected `logGroups(logGroupIdentifier: ['name-or-arn', ...])`."),
+        message: format!(
+            "Invalid log group selection `{trimmed}`: {why}. Expected `logGroups(logGroupIdentifier: ['name-or-arn', ...])`."
+        ),
     };
     let rest = rest.trim_start();
-    let inner = rest.strip_prefix('(').and_then(|r| r.trim_end().strip_suffix(')')).ok_or_else(|| bad("missing parentheses"))?.trim();
-    let list = strip_prefix_ci(inner, "logGroupIdentifier").ok_or_else(|| bad("missing logGroupIdentifier"))?.trim_start();
+    let inner = rest
+        .strip_prefix('(')
+        .and_then(|r| r.trim_end().strip_suffix(')'))
+        .ok_or_else(|| bad("missing parentheses"))?
+        .trim();
+    let list =
+        strip_prefix_ci(inner, "logGroupIdentifier").ok_or_else(|| bad("missing logGroupIdentifier"))?.trim_start();
     let list = list.strip_prefix(':').ok_or_else(|| bad("missing ':' after logGroupIdentifier"))?.trim();
-    let body = list.strip_prefix('[').and_then(|l| l.strip_suffix(']')).ok_or_else(|| bad("the identifiers must be a [...] list"))?;
+    let body = list
+        .strip_prefix('[')
+        .and_then(|l| l.strip_suffix(']'))
+        .ok_or_else(|| bad("the identifiers must be a [...] list"))?;
     let mut out = Vec::new();
     let mut chars = body.chars().peekable();
     loop {
@@ -71,8 +81,14 @@ mod tests {
     #[test]
     fn names_arns_and_lists() {
         assert_eq!(identifiers("/aws/lambda/a").unwrap(), ["/aws/lambda/a"]);
-        assert_eq!(identifiers("arn:aws:logs:us-east-1:1:log-group:/a:*").unwrap(), ["arn:aws:logs:us-east-1:1:log-group:/a"]);
-        assert_eq!(identifiers("logGroups(logGroupIdentifier: ['a', \"b\",'arn:x:log-group:c'])").unwrap(), ["a", "b", "arn:x:log-group:c"]);
+        assert_eq!(
+            identifiers("arn:aws:logs:us-east-1:1:log-group:/a:*").unwrap(),
+            ["arn:aws:logs:us-east-1:1:log-group:/a"]
+        );
+        assert_eq!(
+            identifiers("logGroups(logGroupIdentifier: ['a', \"b\",'arn:x:log-group:c'])").unwrap(),
+            ["a", "b", "arn:x:log-group:c"]
+        );
         assert_eq!(identifiers("loggroups( logGroupIdentifier : [ 'a' ] )").unwrap(), ["a"]);
         assert_eq!(identifiers("logGroupsArchive").unwrap(), ["logGroupsArchive"]);
         assert!(identifiers("logGroups(logGroupIdentifier: [])").is_err());

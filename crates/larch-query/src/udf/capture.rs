@@ -31,7 +31,13 @@ pub fn translate_regex(pattern: &str) -> String {
         let escaped = rest[..pos].chars().rev().take_while(|c| *c == '\\').count() % 2 == 1;
         out.push_str(&rest[..pos]);
         let after = &rest[pos + 2..];
-        let name_start = if let Some(a) = after.strip_prefix("P<") { Some(a) } else if after.starts_with("<=") || after.starts_with("<!") { None } else { after.strip_prefix('<') };
+        let name_start = if let Some(a) = after.strip_prefix("P<") {
+            Some(a)
+        } else if after.starts_with("<=") || after.starts_with("<!") {
+            None
+        } else {
+            after.strip_prefix('<')
+        };
         match (escaped, name_start.and_then(|a| a.find('>').map(|end| (a, end)))) {
             (false, Some((a, end))) => {
                 out.push_str(&format!("(?<g{n}>"));
@@ -69,7 +75,9 @@ pub struct CaptureUdf {
 
 impl Default for CaptureUdf {
     fn default() -> Self {
-        CaptureUdf { signature: Signature::exact(vec![DataType::Utf8, DataType::Utf8, DataType::Utf8], Volatility::Immutable) }
+        CaptureUdf {
+            signature: Signature::exact(vec![DataType::Utf8, DataType::Utf8, DataType::Utf8], Volatility::Immutable),
+        }
     }
 }
 
@@ -94,7 +102,8 @@ impl ScalarUDFImpl for CaptureUdf {
         };
         let mut out = StringBuilder::with_capacity(texts.len(), 0);
         for text in texts.iter() {
-            let value = text.and_then(|t| regex.captures(t)).and_then(|c| c.name(&group).map(|m| m.as_str().to_string()));
+            let value =
+                text.and_then(|t| regex.captures(t)).and_then(|c| c.name(&group).map(|m| m.as_str().to_string()));
             out.append_option(value);
         }
         Ok(ColumnarValue::Array(Arc::new(out.finish())))

@@ -1,7 +1,6 @@
 //! `insights_field(@message, 'name')`: the value of a discovered field (JSON keys, Lambda
 //! platform fields) as the text Insights shows, or null when absent.
 
-
 use datafusion::arrow::array::Array as _;
 use datafusion::arrow::array::StringBuilder;
 use datafusion::arrow::datatypes::DataType;

@@ -8,9 +8,7 @@ use std::sync::Arc;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array, StringBuilder};
 use datafusion::arrow::datatypes::{DataType, Float64Type};
 use datafusion::common::Result;
-use datafusion::logical_expr::{
-    ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
-};
+use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility};
 
 use super::json::Json;
 use crate::render::format_number;
@@ -25,9 +23,7 @@ pub struct HistogramUdf {
 
 impl Default for HistogramUdf {
     fn default() -> Self {
-        HistogramUdf {
-            signature: Signature::any(2, Volatility::Immutable),
-        }
+        HistogramUdf { signature: Signature::any(2, Volatility::Immutable) }
     }
 }
 
@@ -39,19 +35,11 @@ pub fn histogram(values: &[f64], buckets: usize) -> Option<String> {
     if finite.is_empty() {
         return None;
     }
-    let buckets = if hi > lo {
-        buckets.clamp(1, MAX_BUCKETS)
-    } else {
-        1
-    };
+    let buckets = if hi > lo { buckets.clamp(1, MAX_BUCKETS) } else { 1 };
     let width = (hi - lo) / buckets as f64;
     let mut counts = vec![0u64; buckets];
     for v in &finite {
-        let i = if width > 0.0 {
-            (((v - lo) / width) as usize).min(buckets - 1)
-        } else {
-            0
-        };
+        let i = if width > 0.0 { (((v - lo) / width) as usize).min(buckets - 1) } else { 0 };
         counts[i] += 1;
     }
     let members = counts
@@ -59,15 +47,8 @@ pub fn histogram(values: &[f64], buckets: usize) -> Option<String> {
         .enumerate()
         .map(|(i, n)| {
             let a = lo + width * i as f64;
-            let b = if i + 1 == buckets {
-                hi
-            } else {
-                lo + width * (i + 1) as f64
-            };
-            (
-                format!("{}-{}", format_number(a), format_number(b)),
-                Json::Num((*n).into()),
-            )
+            let b = if i + 1 == buckets { hi } else { lo + width * (i + 1) as f64 };
+            (format!("{}-{}", format_number(a), format_number(b)), Json::Num((*n).into()))
         })
         .collect();
     Some(Json::Obj(members).to_text())
@@ -86,10 +67,8 @@ impl ScalarUDFImpl for HistogramUdf {
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let rows = args.number_rows;
         let lists: ArrayRef = args.args[0].clone().into_array(rows)?;
-        let buckets: ArrayRef = datafusion::arrow::compute::cast(
-            &args.args[1].clone().into_array(rows)?,
-            &DataType::Float64,
-        )?;
+        let buckets: ArrayRef =
+            datafusion::arrow::compute::cast(&args.args[1].clone().into_array(rows)?, &DataType::Float64)?;
         let buckets = buckets.as_primitive::<Float64Type>();
         let mut out = StringBuilder::with_capacity(rows, 0);
         let Some(lists) = lists.as_list_opt::<i32>() else {
@@ -109,11 +88,7 @@ impl ScalarUDFImpl for HistogramUdf {
                 None => Vec::new(),
             };
             let n = buckets.value(row);
-            let n = if n.is_finite() && n >= 1.0 {
-                n as usize
-            } else {
-                1
-            };
+            let n = if n.is_finite() && n >= 1.0 { n as usize } else { 1 };
             out.append_option(histogram(&values, n));
         }
         Ok(ColumnarValue::Array(Arc::new(out.finish())))
@@ -126,10 +101,7 @@ mod tests {
 
     #[test]
     fn buckets() {
-        assert_eq!(
-            histogram(&[0.0, 1.0, 9.0, 10.0], 2).as_deref(),
-            Some(r#"{"0-5":2,"5-10":2}"#)
-        );
+        assert_eq!(histogram(&[0.0, 1.0, 9.0, 10.0], 2).as_deref(), Some(r#"{"0-5":2,"5-10":2}"#));
         assert_eq!(histogram(&[3.0, 3.0], 4).as_deref(), Some(r#"{"3-3":2}"#));
         assert_eq!(histogram(&[], 4), None);
     }

@@ -93,10 +93,7 @@ impl Json {
             Json::Obj(members) => members.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v),
             Json::Arr(items) => {
                 let index = key.parse::<usize>().ok().or_else(|| {
-                    key.parse::<f64>()
-                        .ok()
-                        .filter(|f| f.fract() == 0.0 && *f >= 0.0)
-                        .map(|f| f as usize)
+                    key.parse::<f64>().ok().filter(|f| f.fract() == 0.0 && *f >= 0.0).map(|f| f as usize)
                 })?;
                 items.get(index)
             }
@@ -134,9 +131,7 @@ impl<'de> Visitor<'de> for JsonVisitor {
         Ok(Json::Num(v.into()))
     }
     fn visit_f64<E>(self, v: f64) -> Result<Json, E> {
-        Ok(serde_json::Number::from_f64(v)
-            .map(Json::Num)
-            .unwrap_or(Json::Null))
+        Ok(serde_json::Number::from_f64(v).map(Json::Num).unwrap_or(Json::Null))
     }
     fn visit_str<E>(self, v: &str) -> Result<Json, E> {
         Ok(Json::Str(v.to_string()))
@@ -174,24 +169,9 @@ mod tests {
     fn keeps_key_order_and_renders() {
         let j = Json::parse(r#" {"b": 1, "a": [true, null, "x"], "c": {"d": 2.5}} "#).unwrap();
         assert_eq!(j.to_text(), r#"{"b":1,"a":[true,null,"x"],"c":{"d":2.5}}"#);
-        assert_eq!(
-            j.get("a")
-                .and_then(|a| a.get("2"))
-                .and_then(Json::scalar_text)
-                .as_deref(),
-            Some("x")
-        );
-        assert_eq!(
-            j.get("a")
-                .and_then(|a| a.get("0.0"))
-                .and_then(Json::scalar_text)
-                .as_deref(),
-            Some("true")
-        );
-        assert_eq!(
-            j.get("c").and_then(Json::display_text).as_deref(),
-            Some(r#"{"d":2.5}"#)
-        );
+        assert_eq!(j.get("a").and_then(|a| a.get("2")).and_then(Json::scalar_text).as_deref(), Some("x"));
+        assert_eq!(j.get("a").and_then(|a| a.get("0.0")).and_then(Json::scalar_text).as_deref(), Some("true"));
+        assert_eq!(j.get("c").and_then(Json::display_text).as_deref(), Some(r#"{"d":2.5}"#));
         assert!(Json::parse("{").is_none());
         assert!(Json::parse(&"[".repeat(10_000)).is_none());
     }

@@ -12,8 +12,8 @@ pub mod scalar;
 
 pub use capture::{CaptureUdf, RegexMatchUdf, compile, translate_regex};
 pub use field::FieldUdf;
-pub use number::ToNumberUdf;
 pub use histogram::HistogramUdf;
+pub use number::ToNumberUdf;
 pub use scalar::{Op, ScalarFn};
 
 use std::sync::Arc;
@@ -31,7 +31,11 @@ pub fn udf<T: datafusion::logical_expr::ScalarUDFImpl + 'static>(f: T) -> Arc<Sc
 /// A UTF-8 array view of an argument (scalars are broadcast to `rows`).
 pub(crate) fn string_arg(value: &ColumnarValue, rows: usize) -> Result<StringArray> {
     let array: ArrayRef = value.clone().into_array(rows)?;
-    let array = if array.data_type() == &DataType::Utf8 { array } else { datafusion::arrow::compute::cast(&array, &DataType::Utf8)? };
+    let array = if array.data_type() == &DataType::Utf8 {
+        array
+    } else {
+        datafusion::arrow::compute::cast(&array, &DataType::Utf8)?
+    };
     match array.as_any().downcast_ref::<StringArray>() {
         Some(a) => Ok(a.clone()),
         None => exec_err!("expected a string argument"),
@@ -41,7 +45,9 @@ pub(crate) fn string_arg(value: &ColumnarValue, rows: usize) -> Result<StringArr
 /// The value of a literal string argument.
 pub(crate) fn literal_string(value: &ColumnarValue) -> Result<String> {
     match value {
-        ColumnarValue::Scalar(ScalarValue::Utf8(Some(s)) | ScalarValue::LargeUtf8(Some(s)) | ScalarValue::Utf8View(Some(s))) => Ok(s.clone()),
+        ColumnarValue::Scalar(
+            ScalarValue::Utf8(Some(s)) | ScalarValue::LargeUtf8(Some(s)) | ScalarValue::Utf8View(Some(s)),
+        ) => Ok(s.clone()),
         _ => exec_err!("expected a string literal argument"),
     }
 }

@@ -18,9 +18,7 @@ use datafusion::arrow::array::{
 };
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{Result, exec_err};
-use datafusion::logical_expr::{
-    ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
-};
+use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility};
 use sha2::Digest as _;
 
 use super::json::{Json, quote};
@@ -107,8 +105,8 @@ impl Op {
         use Op::*;
         match self {
             HexToDec | ParseDate | Haversine | JsonArraySize | Ipv4ToNumber => Ty::N,
-            JsonArrayContains | IsValidIp | IsValidIpV4 | IsValidIpV6 | IpInSubnet
-            | Ipv4InSubnet | Ipv6InSubnet | IsPrivateIp | IsPublicIp | IsReservedIp => Ty::B,
+            JsonArrayContains | IsValidIp | IsValidIpV4 | IsValidIpV6 | IpInSubnet | Ipv4InSubnet | Ipv6InSubnet
+            | IsPrivateIp | IsPublicIp | IsReservedIp => Ty::B,
             _ => Ty::S,
         }
     }
@@ -227,9 +225,7 @@ struct Ctx {
 
 impl Ctx {
     fn new(_op: Op, _inputs: &[Arg]) -> Ctx {
-        Ctx {
-            cache: std::cell::RefCell::new(None),
-        }
+        Ctx { cache: std::cell::RefCell::new(None) }
     }
 
     fn pattern(&self, pattern: &str) -> Option<DatePattern> {
@@ -255,9 +251,7 @@ fn eval(op: Op, a: &[Arg], row: usize, ctx: &Ctx) -> Option<Out> {
             let parts: Vec<Json> = if delim.is_empty() {
                 text.chars().map(|c| Json::Str(c.to_string())).collect()
             } else {
-                text.split(delim)
-                    .map(|p| Json::Str(p.to_string()))
-                    .collect()
+                text.split(delim).map(|p| Json::Str(p.to_string())).collect()
             };
             Out::S(Json::Arr(parts).to_text())
         }
@@ -268,12 +262,8 @@ fn eval(op: Op, a: &[Arg], row: usize, ctx: &Ctx) -> Option<Out> {
             let t = s(0)?.trim();
             let bytes = base64::engine::general_purpose::STANDARD
                 .decode(t)
-                .or_else(|_| {
-                    base64::engine::general_purpose::STANDARD_NO_PAD.decode(t.trim_end_matches('='))
-                })
-                .or_else(|_| {
-                    base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(t.trim_end_matches('='))
-                })
+                .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(t.trim_end_matches('=')))
+                .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(t.trim_end_matches('=')))
                 .ok()?;
             Out::S(String::from_utf8(bytes).ok()?)
         }
@@ -282,10 +272,8 @@ fn eval(op: Op, a: &[Arg], row: usize, ctx: &Ctx) -> Option<Out> {
             if !t.len().is_multiple_of(2) {
                 return None;
             }
-            let bytes: Option<Vec<u8>> = (0..t.len())
-                .step_by(2)
-                .map(|i| t.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
-                .collect();
+            let bytes: Option<Vec<u8>> =
+                (0..t.len()).step_by(2).map(|i| t.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok())).collect();
             Out::S(String::from_utf8(bytes?).ok()?)
         }
         HexToDec => {
@@ -296,14 +284,9 @@ fn eval(op: Op, a: &[Arg], row: usize, ctx: &Ctx) -> Option<Out> {
             let digits = t.trim_start_matches('0');
             if digits.len() > 16 {
                 // Beyond u64: accumulate as a float.
-                Out::N(digits.bytes().fold(0.0, |acc, b| {
-                    acc * 16.0 + f64::from((b as char).to_digit(16).unwrap_or(0))
-                }))
+                Out::N(digits.bytes().fold(0.0, |acc, b| acc * 16.0 + f64::from((b as char).to_digit(16).unwrap_or(0))))
             } else {
-                Out::N(
-                    u64::from_str_radix(if digits.is_empty() { "0" } else { digits }, 16).ok()?
-                        as f64,
-                )
+                Out::N(u64::from_str_radix(if digits.is_empty() { "0" } else { digits }, 16).ok()? as f64)
             }
         }
         DecToHex => {
@@ -373,9 +356,7 @@ fn eval(op: Op, a: &[Arg], row: usize, ctx: &Ctx) -> Option<Out> {
             let ip = parse_ip(ip);
             let net = parse_cidr(cidr);
             let ok = match (ip, net, op) {
-                (Some(IpAddr::V6(_)), _, Ipv4InSubnet) | (Some(IpAddr::V4(_)), _, Ipv6InSubnet) => {
-                    false
-                }
+                (Some(IpAddr::V6(_)), _, Ipv4InSubnet) | (Some(IpAddr::V4(_)), _, Ipv6InSubnet) => false,
                 (Some(ip), Some((net, len)), _) => in_subnet(ip, net, len),
                 _ => false,
             };
@@ -401,9 +382,7 @@ fn eval(op: Op, a: &[Arg], row: usize, ctx: &Ctx) -> Option<Out> {
 }
 
 fn strip_hex_prefix(t: &str) -> &str {
-    t.strip_prefix("0x")
-        .or_else(|| t.strip_prefix("0X"))
-        .unwrap_or(t)
+    t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")).unwrap_or(t)
 }
 
 /// `java.net.URLEncoder.encode(s, UTF-8)`: alphanumerics and `.-*_` kept, space → `+`,
@@ -412,9 +391,7 @@ pub fn url_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'.' | b'-' | b'*' | b'_' => {
-                out.push(b as char)
-            }
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'.' | b'-' | b'*' | b'_' => out.push(b as char),
             b' ' => out.push('+'),
             other => out.push_str(&format!("%{other:02X}")),
         }
@@ -474,19 +451,11 @@ fn parse_cidr(s: &str) -> Option<(IpAddr, u8)> {
 fn in_subnet(ip: IpAddr, net: IpAddr, len: u8) -> bool {
     match (ip, net) {
         (IpAddr::V4(ip), IpAddr::V4(net)) => {
-            let mask = if len == 0 {
-                0
-            } else {
-                u32::MAX << (32 - u32::from(len))
-            };
+            let mask = if len == 0 { 0 } else { u32::MAX << (32 - u32::from(len)) };
             u32::from(ip) & mask == u32::from(net) & mask
         }
         (IpAddr::V6(ip), IpAddr::V6(net)) => {
-            let mask = if len == 0 {
-                0
-            } else {
-                u128::MAX << (128 - u32::from(len))
-            };
+            let mask = if len == 0 { 0 } else { u128::MAX << (128 - u32::from(len)) };
             u128::from(ip) & mask == u128::from(net) & mask
         }
         _ => false,
@@ -504,23 +473,14 @@ enum IpClass {
 /// (the other IANA special-purpose blocks) or public.
 fn classify(ip: IpAddr) -> IpClass {
     let v4_in = |ip: Ipv4Addr, blocks: &[(&str, u8)]| {
-        blocks.iter().any(|(n, l)| {
-            n.parse::<Ipv4Addr>()
-                .is_ok_and(|n| in_subnet(IpAddr::V4(ip), IpAddr::V4(n), *l))
-        })
+        blocks.iter().any(|(n, l)| n.parse::<Ipv4Addr>().is_ok_and(|n| in_subnet(IpAddr::V4(ip), IpAddr::V4(n), *l)))
     };
     let v6_in = |ip: Ipv6Addr, blocks: &[(&str, u8)]| {
-        blocks.iter().any(|(n, l)| {
-            n.parse::<Ipv6Addr>()
-                .is_ok_and(|n| in_subnet(IpAddr::V6(ip), IpAddr::V6(n), *l))
-        })
+        blocks.iter().any(|(n, l)| n.parse::<Ipv6Addr>().is_ok_and(|n| in_subnet(IpAddr::V6(ip), IpAddr::V6(n), *l)))
     };
     match ip {
         IpAddr::V4(v4) => {
-            if v4_in(
-                v4,
-                &[("10.0.0.0", 8), ("172.16.0.0", 12), ("192.168.0.0", 16)],
-            ) {
+            if v4_in(v4, &[("10.0.0.0", 8), ("172.16.0.0", 12), ("192.168.0.0", 16)]) {
                 IpClass::Private
             } else if v4_in(
                 v4,
@@ -584,29 +544,19 @@ impl Zone {
     /// `UTC`, `Z`, `GMT`, `+05:30`, `-0800`, `UTC+2`, or an IANA name (`America/New_York`).
     fn parse(s: &str) -> Option<Zone> {
         let t = s.trim();
-        if t.eq_ignore_ascii_case("utc")
-            || t.eq_ignore_ascii_case("z")
-            || t.eq_ignore_ascii_case("gmt")
-        {
+        if t.eq_ignore_ascii_case("utc") || t.eq_ignore_ascii_case("z") || t.eq_ignore_ascii_case("gmt") {
             return Some(Zone::Fixed(FixedOffset::east_opt(0)?));
         }
-        let offset = t
-            .strip_prefix("UTC")
-            .or_else(|| t.strip_prefix("GMT"))
-            .unwrap_or(t);
+        let offset = t.strip_prefix("UTC").or_else(|| t.strip_prefix("GMT")).unwrap_or(t);
         if let Some(sign) = offset.chars().next().filter(|c| *c == '+' || *c == '-') {
             let digits: String = offset[1..].chars().filter(|c| *c != ':').collect();
-            if digits.is_empty() || digits.len() > 4 || !digits.bytes().all(|b| b.is_ascii_digit())
-            {
+            if digits.is_empty() || digits.len() > 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
                 return None;
             }
             let (h, m) = if digits.len() <= 2 {
                 (digits.parse::<i32>().ok()?, 0)
             } else {
-                (
-                    digits[..digits.len() - 2].parse::<i32>().ok()?,
-                    digits[digits.len() - 2..].parse::<i32>().ok()?,
-                )
+                (digits[..digits.len() - 2].parse::<i32>().ok()?, digits[digits.len() - 2..].parse::<i32>().ok()?)
             };
             let secs = (h * 3600 + m * 60) * if sign == '-' { -1 } else { 1 };
             return Some(Zone::Fixed(FixedOffset::east_opt(secs)?));
@@ -617,10 +567,7 @@ impl Zone {
     fn offset_at_local(&self, local: &NaiveDateTime) -> Option<FixedOffset> {
         match self {
             Zone::Fixed(f) => Some(*f),
-            Zone::Named(tz) => tz
-                .offset_from_local_datetime(local)
-                .earliest()
-                .map(|o| chrono::Offset::fix(&o)),
+            Zone::Named(tz) => tz.offset_from_local_datetime(local).earliest().map(|o| chrono::Offset::fix(&o)),
         }
     }
 
@@ -735,10 +682,7 @@ impl DatePattern {
             out.push_str(item);
             i += n;
         }
-        Some(DatePattern {
-            strftime: out,
-            iso_offset,
-        })
+        Some(DatePattern { strftime: out, iso_offset })
     }
 
     /// Epoch ms of `text`. Without an offset in the text, the time is in `tz` (default UTC).
@@ -750,12 +694,7 @@ impl DatePattern {
             text.push_str("+00:00");
         }
         let mut parsed = chrono::format::Parsed::new();
-        chrono::format::parse(
-            &mut parsed,
-            &text,
-            chrono::format::StrftimeItems::new(&self.strftime),
-        )
-        .ok()?;
+        chrono::format::parse(&mut parsed, &text, chrono::format::StrftimeItems::new(&self.strftime)).ok()?;
         let date: NaiveDate = parsed.to_naive_date().ok()?;
         let time = if parsed.hour_div_12.is_some() || parsed.hour_mod_12.is_some() {
             if parsed.minute.is_none() {
@@ -798,16 +737,9 @@ fn format_date(ms: i64, fmt: &str, tz: &Zone, ctx: &Ctx) -> Option<String> {
     let utc = Utc.timestamp_millis_opt(ms).single()?.naive_utc();
     let offset = tz.offset_at_utc(&utc);
     let dt = offset.from_utc_datetime(&utc);
-    let strftime = if fmt.contains('%') {
-        fmt.to_string()
-    } else {
-        ctx.pattern(fmt)?.strftime
-    };
+    let strftime = if fmt.contains('%') { fmt.to_string() } else { ctx.pattern(fmt)?.strftime };
     let items: Vec<chrono::format::Item> = chrono::format::StrftimeItems::new(&strftime).collect();
-    if items
-        .iter()
-        .any(|i| matches!(i, chrono::format::Item::Error))
-    {
+    if items.iter().any(|i| matches!(i, chrono::format::Item::Error)) {
         return None;
     }
     let mut out = String::new();
@@ -826,32 +758,17 @@ mod tests {
     #[test]
     fn dates() {
         let p = DatePattern::new("yyyy-MM-dd'T'HH:mm:ss.SSSXXX").unwrap();
-        assert_eq!(
-            p.parse("2024-01-02T03:04:05.678Z", None),
-            Some(1_704_164_645_678)
-        );
-        assert_eq!(
-            p.parse("2024-01-02T03:04:05.678+01:00", None),
-            Some(1_704_161_045_678)
-        );
+        assert_eq!(p.parse("2024-01-02T03:04:05.678Z", None), Some(1_704_164_645_678));
+        assert_eq!(p.parse("2024-01-02T03:04:05.678+01:00", None), Some(1_704_161_045_678));
         let d = DatePattern::new("dd/MMM/yyyy:HH:mm:ss Z").unwrap();
-        assert_eq!(
-            d.parse("10/Oct/2000:13:55:36 -0700", None),
-            Some(971_211_336_000)
-        );
+        assert_eq!(d.parse("10/Oct/2000:13:55:36 -0700", None), Some(971_211_336_000));
         let day = DatePattern::new("yyyy-MM-dd").unwrap();
         assert_eq!(day.parse("2024-01-02", None), Some(1_704_153_600_000));
-        assert_eq!(
-            day.parse("2024-01-02", Zone::parse("+01:00").as_ref()),
-            Some(1_704_150_000_000)
-        );
+        assert_eq!(day.parse("2024-01-02", Zone::parse("+01:00").as_ref()), Some(1_704_150_000_000));
         assert_eq!(day.parse("nope", None), None);
         assert!(DatePattern::new("yyyy-GG").is_none());
         let z = Zone::parse("America/New_York").unwrap();
-        assert_eq!(
-            format_date(1_704_164_645_678, "%Y-%m-%d %H:%M", &z, &ctx()).as_deref(),
-            Some("2024-01-01 22:04")
-        );
+        assert_eq!(format_date(1_704_164_645_678, "%Y-%m-%d %H:%M", &z, &ctx()).as_deref(), Some("2024-01-01 22:04"));
         let utc = Zone::parse("UTC").unwrap();
         assert_eq!(
             format_date(1_704_164_645_678, "yyyy-MM-dd HH:mm:ss.SSS", &utc, &ctx()).as_deref(),
@@ -863,31 +780,16 @@ mod tests {
     #[test]
     fn encodings_and_ips() {
         assert_eq!(url_encode("a b&c=d/é"), "a+b%26c%3Dd%2F%C3%A9");
-        assert_eq!(
-            url_decode("a+b%26c%3Dd%2F%C3%A9").as_deref(),
-            Some("a b&c=d/é")
-        );
+        assert_eq!(url_decode("a+b%26c%3Dd%2F%C3%A9").as_deref(), Some("a b&c=d/é"));
         assert_eq!(url_decode("%zz"), None);
         assert_eq!(url_decode("%4"), None);
         assert_eq!(classify("10.1.2.3".parse().unwrap()), IpClass::Private);
         assert_eq!(classify("127.0.0.1".parse().unwrap()), IpClass::Reserved);
         assert_eq!(classify("8.8.8.8".parse().unwrap()), IpClass::Public);
         assert_eq!(classify("fd00::1".parse().unwrap()), IpClass::Private);
-        assert!(in_subnet(
-            "10.1.2.3".parse().unwrap(),
-            "10.0.0.0".parse().unwrap(),
-            8
-        ));
-        assert!(!in_subnet(
-            "11.1.2.3".parse().unwrap(),
-            "10.0.0.0".parse().unwrap(),
-            8
-        ));
-        assert!(in_subnet(
-            "1.2.3.4".parse().unwrap(),
-            "0.0.0.0".parse().unwrap(),
-            0
-        ));
+        assert!(in_subnet("10.1.2.3".parse().unwrap(), "10.0.0.0".parse().unwrap(), 8));
+        assert!(!in_subnet("11.1.2.3".parse().unwrap(), "10.0.0.0".parse().unwrap(), 8));
+        assert!(in_subnet("1.2.3.4".parse().unwrap(), "0.0.0.0".parse().unwrap(), 0));
         assert!((haversine_km(39.0438, -77.4879, 45.73723, -119.81143) - 3512.7).abs() < 1.0);
     }
 }

@@ -35,7 +35,9 @@ struct Input {
 pub async fn filter_log_events(ctx: &RequestContext, input: Value) -> ApiResult<Value> {
     let input: Input = parse(input)?;
     if input.log_stream_names.is_some() && input.log_stream_name_prefix.is_some() {
-        return Err(ApiError::invalid_parameter("logStreamNames and logStreamNamePrefix are mutually exclusive parameters."));
+        return Err(ApiError::invalid_parameter(
+            "logStreamNames and logStreamNamePrefix are mutually exclusive parameters.",
+        ));
     }
     let group = resolve_group(ctx, input.log_group_name.as_deref(), input.log_group_identifier.as_deref())?;
     let pattern = match input.filter_pattern.as_deref() {
@@ -49,7 +51,10 @@ pub async fn filter_log_events(ctx: &RequestContext, input: Value) -> ApiResult<
     let selected: Option<HashSet<u64>> = if let Some(wanted) = &input.log_stream_names {
         Some(streams.iter().filter(|s| wanted.contains(&s.name)).map(|s| s.id).collect())
     } else {
-        input.log_stream_name_prefix.as_ref().map(|prefix| streams.iter().filter(|s| s.name.starts_with(prefix.as_str())).map(|s| s.id).collect())
+        input
+            .log_stream_name_prefix
+            .as_ref()
+            .map(|prefix| streams.iter().filter(|s| s.name.starts_with(prefix.as_str())).map(|s| s.id).collect())
     };
 
     let storage = ctx.app.storage.clone();
@@ -90,8 +95,13 @@ pub async fn filter_log_events(ctx: &RequestContext, input: Value) -> ApiResult<
     out.insert("events".into(), Value::Array(events));
     // Always empty since 2020 (documented in the service model).
     out.insert("searchedLogStreams".into(), json!([]));
-    if page.has_more && let Some(last) = page.events.last() {
-        out.insert("nextToken".into(), Value::String(tokens::encode(TOKEN_KIND, &format!("{}:{}", last.timestamp, last.seq))));
+    if page.has_more
+        && let Some(last) = page.events.last()
+    {
+        out.insert(
+            "nextToken".into(),
+            Value::String(tokens::encode(TOKEN_KIND, &format!("{}:{}", last.timestamp, last.seq))),
+        );
     }
     Ok(Value::Object(out))
 }
@@ -99,5 +109,8 @@ pub async fn filter_log_events(ctx: &RequestContext, input: Value) -> ApiResult<
 fn decode_cursor(token: &str) -> ApiResult<(i64, u64)> {
     let payload = tokens::decode(TOKEN_KIND, token)?;
     let (ts, seq) = payload.split_once(':').ok_or_else(ApiError::invalid_next_token)?;
-    Ok((ts.parse().map_err(|_| ApiError::invalid_next_token())?, seq.parse().map_err(|_| ApiError::invalid_next_token())?))
+    Ok((
+        ts.parse().map_err(|_| ApiError::invalid_next_token())?,
+        seq.parse().map_err(|_| ApiError::invalid_next_token())?,
+    ))
 }

@@ -81,7 +81,12 @@ pub async fn get_log_events(ctx: &RequestContext, input: Value) -> ApiResult<Val
 
 /// Tokens for an empty page: the sent token comes back for its own direction; the other
 /// direction resumes from the same position.
-fn empty_page_tokens(sent: Option<&str>, token: Option<(Direction, i64, u64)>, start: Option<i64>, end: Option<i64>) -> (String, String) {
+fn empty_page_tokens(
+    sent: Option<&str>,
+    token: Option<(Direction, i64, u64)>,
+    start: Option<i64>,
+    end: Option<i64>,
+) -> (String, String) {
     match (sent, token) {
         (Some(sent), Some((Direction::Forward, ts, seq))) => {
             (sent.to_string(), encode_stream_token(Direction::Backward, ts, seq.saturating_add(1)))

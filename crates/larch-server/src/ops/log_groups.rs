@@ -36,18 +36,14 @@ pub fn create(ctx: &RequestContext, input: Value) -> ApiResult<Value> {
         deletion_protection: input.deletion_protection_enabled.unwrap_or(false),
         tags: input.tags.unwrap_or_default(),
     };
-    ctx.app
-        .storage
-        .create_log_group(&ctx.account, &input.log_group_name, options)?;
+    ctx.app.storage.create_log_group(&ctx.account, &input.log_group_name, options)?;
     Ok(json!({}))
 }
 
 /// Rules on top of the model's pattern and length.
 fn validate_new_group_name(name: &str) -> ApiResult<()> {
     if name.starts_with("aws/") {
-        return Err(ApiError::invalid_parameter(
-            "Log groups starting with AWS/ are reserved for AWS.",
-        ));
+        return Err(ApiError::invalid_parameter("Log groups starting with AWS/ are reserved for AWS."));
     }
     Ok(())
 }
@@ -60,19 +56,13 @@ struct DeleteInput {
 
 pub fn delete(ctx: &RequestContext, input: Value) -> ApiResult<Value> {
     let input: DeleteInput = parse(input)?;
-    let group = ctx
-        .app
-        .storage
-        .log_group(&ctx.account, &input.log_group_name)
-        .ok_or_else(ApiError::group_not_found)?;
+    let group = ctx.app.storage.log_group(&ctx.account, &input.log_group_name).ok_or_else(ApiError::group_not_found)?;
     if group.deletion_protection {
         return Err(ApiError::validation(
             "Log group deletion protection is enabled; disable it before deleting the log group.",
         ));
     }
-    ctx.app
-        .storage
-        .delete_log_group(&ctx.account, &input.log_group_name)?;
+    ctx.app.storage.delete_log_group(&ctx.account, &input.log_group_name)?;
     Ok(json!({}))
 }
 
@@ -102,60 +92,27 @@ pub fn describe(ctx: &RequestContext, input: Value) -> ApiResult<Value> {
             "logGroupIdentifiers cannot be combined with logGroupNamePrefix or logGroupNamePattern.",
         ));
     }
-    if input
-        .account_identifiers
-        .as_ref()
-        .is_some_and(|a| a.iter().any(|id| id != &ctx.account))
-    {
-        return Err(ApiError::invalid_parameter(
-            "Cross-account observability is not configured for this account.",
-        ));
+    if input.account_identifiers.as_ref().is_some_and(|a| a.iter().any(|id| id != &ctx.account)) {
+        return Err(ApiError::invalid_parameter("Cross-account observability is not configured for this account."));
     }
-    let after = input
-        .next_token
-        .as_deref()
-        .map(|t| tokens::decode(TOKEN_KIND, t))
-        .transpose()?;
+    let after = input.next_token.as_deref().map(|t| tokens::decode(TOKEN_KIND, t)).transpose()?;
     let limit = input.limit.unwrap_or(50);
-    let identifiers: Option<Vec<String>> = input.log_group_identifiers.map(|ids| {
-        ids.iter()
-            .filter_map(|id| group_by_identifier(ctx, id).ok())
-            .map(|g| g.name)
-            .collect()
-    });
+    let identifiers: Option<Vec<String>> = input
+        .log_group_identifiers
+        .map(|ids| ids.iter().filter_map(|id| group_by_identifier(ctx, id).ok()).map(|g| g.name).collect());
     let pattern_mode = input.log_group_name_pattern.is_some();
-    let matching = ctx
-        .app
-        .storage
-        .log_groups(&ctx.account)
-        .into_iter()
-        .filter(|g| {
-            input
-                .log_group_name_prefix
-                .as_deref()
-                .is_none_or(|p| g.name.starts_with(p))
-                && input
-                    .log_group_name_pattern
-                    .as_deref()
-                    .is_none_or(|p| g.name.contains(p))
-                && input
-                    .log_group_class
-                    .as_deref()
-                    .is_none_or(|c| g.log_group_class == c)
-                && identifiers.as_ref().is_none_or(|ids| ids.contains(&g.name))
-                && after.as_deref().is_none_or(|a| g.name.as_str() > a)
-        });
+    let matching = ctx.app.storage.log_groups(&ctx.account).into_iter().filter(|g| {
+        input.log_group_name_prefix.as_deref().is_none_or(|p| g.name.starts_with(p))
+            && input.log_group_name_pattern.as_deref().is_none_or(|p| g.name.contains(p))
+            && input.log_group_class.as_deref().is_none_or(|c| g.log_group_class == c)
+            && identifiers.as_ref().is_none_or(|ids| ids.contains(&g.name))
+            && after.as_deref().is_none_or(|a| g.name.as_str() > a)
+    });
     let (page, more) = take_page(matching, limit);
-    let items: Vec<Value> = page
-        .iter()
-        .map(|g| describe_item(ctx, g, pattern_mode))
-        .collect();
+    let items: Vec<Value> = page.iter().map(|g| describe_item(ctx, g, pattern_mode)).collect();
     let mut out = Map::new();
     if more && let Some(last) = page.last() {
-        out.insert(
-            "nextToken".into(),
-            Value::String(tokens::encode(TOKEN_KIND, &last.name)),
-        );
+        out.insert("nextToken".into(), Value::String(tokens::encode(TOKEN_KIND, &last.name)));
     }
     out.insert("logGroups".into(), Value::Array(items));
     Ok(Value::Object(out))
@@ -185,10 +142,7 @@ fn describe_item(ctx: &RequestContext, g: &LogGroup, pattern_mode: bool) -> Valu
     if let Some(days) = g.retention_in_days {
         item.insert("retentionInDays".into(), json!(days));
     }
-    item.insert(
-        "metricFilterCount".into(),
-        json!(ctx.app.storage.metric_filter_count(g.id)),
-    );
+    item.insert("metricFilterCount".into(), json!(ctx.app.storage.metric_filter_count(g.id)));
     item.insert("arn".into(), json!(format!("{arn}:*")));
     if !pattern_mode {
         item.insert("storedBytes".into(), json!(g.stored_bytes));
@@ -199,10 +153,7 @@ fn describe_item(ctx: &RequestContext, g: &LogGroup, pattern_mode: bool) -> Valu
     item.insert("logGroupClass".into(), json!(g.log_group_class));
     item.insert("logGroupArn".into(), json!(arn));
     if !pattern_mode {
-        item.insert(
-            "deletionProtectionEnabled".into(),
-            json!(g.deletion_protection),
-        );
+        item.insert("deletionProtectionEnabled".into(), json!(g.deletion_protection));
     }
     Value::Object(item)
 }
@@ -218,45 +169,20 @@ struct ListInput {
 
 pub fn list(ctx: &RequestContext, input: Value) -> ApiResult<Value> {
     let input: ListInput = parse(input)?;
-    let after = input
-        .next_token
-        .as_deref()
-        .map(|t| tokens::decode("list-groups", t))
-        .transpose()?;
+    let after = input.next_token.as_deref().map(|t| tokens::decode("list-groups", t)).transpose()?;
     let alternatives: Vec<(bool, String)> = input
         .log_group_name_pattern
         .as_deref()
-        .map(|p| {
-            p.split('|')
-                .map(|alt| {
-                    (
-                        alt.starts_with('^'),
-                        alt.trim_start_matches('^').to_string(),
-                    )
-                })
-                .collect()
-        })
+        .map(|p| p.split('|').map(|alt| (alt.starts_with('^'), alt.trim_start_matches('^').to_string())).collect())
         .unwrap_or_default();
-    let matching = ctx
-        .app
-        .storage
-        .log_groups(&ctx.account)
-        .into_iter()
-        .filter(|g| {
-            (alternatives.is_empty()
-                || alternatives.iter().any(|(anchored, text)| {
-                    if *anchored {
-                        g.name.starts_with(text.as_str())
-                    } else {
-                        g.name.contains(text.as_str())
-                    }
-                }))
-                && input
-                    .log_group_class
-                    .as_deref()
-                    .is_none_or(|c| g.log_group_class == c)
-                && after.as_deref().is_none_or(|a| g.name.as_str() > a)
-        });
+    let matching = ctx.app.storage.log_groups(&ctx.account).into_iter().filter(|g| {
+        (alternatives.is_empty()
+            || alternatives.iter().any(|(anchored, text)| {
+                if *anchored { g.name.starts_with(text.as_str()) } else { g.name.contains(text.as_str()) }
+            }))
+            && input.log_group_class.as_deref().is_none_or(|c| g.log_group_class == c)
+            && after.as_deref().is_none_or(|a| g.name.as_str() > a)
+    });
     let (page, more) = take_page(matching, input.limit.unwrap_or(50));
     let items: Vec<Value> = page
         .iter()
@@ -265,10 +191,7 @@ pub fn list(ctx: &RequestContext, input: Value) -> ApiResult<Value> {
     let mut out = Map::new();
     out.insert("logGroups".into(), Value::Array(items));
     if more && let Some(last) = page.last() {
-        out.insert(
-            "nextToken".into(),
-            Value::String(tokens::encode("list-groups", &last.name)),
-        );
+        out.insert("nextToken".into(), Value::String(tokens::encode("list-groups", &last.name)));
     }
     Ok(Value::Object(out))
 }

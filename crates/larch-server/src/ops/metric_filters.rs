@@ -66,22 +66,13 @@ pub fn put_metric_filter(ctx: &RequestContext, input: Value) -> ApiResult<Value>
         field_selection_criteria: input.field_selection_criteria,
         emit_system_field_dimensions: input.emit_system_field_dimensions,
     };
-    ctx.app.storage.put_metric_filter(
-        &ctx.account,
-        &input.log_group_name,
-        filter,
-        MAX_FILTERS_PER_GROUP,
-    )?;
+    ctx.app.storage.put_metric_filter(&ctx.account, &input.log_group_name, filter, MAX_FILTERS_PER_GROUP)?;
     Ok(json!({}))
 }
 
 /// The rules on a transformation the model cannot express.
-fn validate_transformation(
-    t: TransformationInput,
-    pattern: &FilterPattern,
-) -> ApiResult<MetricTransformation> {
-    validate_metric_value(&t.metric_value)
-        .map_err(|e| ApiError::invalid_parameter(e.to_string()))?;
+fn validate_transformation(t: TransformationInput, pattern: &FilterPattern) -> ApiResult<MetricTransformation> {
+    validate_metric_value(&t.metric_value).map_err(|e| ApiError::invalid_parameter(e.to_string()))?;
     let dimensions = t.dimensions.filter(|d| !d.is_empty());
     if let Some(dimensions) = &dimensions {
         if !pattern.supports_dimensions() {
@@ -95,16 +86,12 @@ fn validate_transformation(
             )));
         }
         if t.default_value.is_some() {
-            return Err(ApiError::invalid_parameter(
-                "A metric filter with dimensions cannot have a defaultValue.",
-            ));
+            return Err(ApiError::invalid_parameter("A metric filter with dimensions cannot have a defaultValue."));
         }
         for value in dimensions.values() {
             // A dimension names a field of the event; a constant would be a metric value.
             if !value.trim_start().starts_with('$') || validate_metric_value(value).is_err() {
-                return Err(ApiError::invalid_parameter(format!(
-                    "Invalid dimension value: '{value}'"
-                )));
+                return Err(ApiError::invalid_parameter(format!("Invalid dimension value: '{value}'")));
             }
         }
     }
@@ -135,29 +122,17 @@ pub fn describe_metric_filters(ctx: &RequestContext, input: Value) -> ApiResult<
         (Some(name), Some(namespace)) => Some((name, namespace)),
         (None, None) => None,
         (Some(_), None) => {
-            return Err(missing_companion(
-                "metricNamespace",
-                "metricName",
-                "metricNamespace",
-            ));
+            return Err(missing_companion("metricNamespace", "metricName", "metricNamespace"));
         }
         (None, Some(_)) => {
-            return Err(missing_companion(
-                "metricName",
-                "metricNamespace",
-                "metricName",
-            ));
+            return Err(missing_companion("metricName", "metricNamespace", "metricName"));
         }
     };
     let after = input.next_token.as_deref().map(decode_token).transpose()?;
     // (group name, filter) candidates in page order: by filter name, then group name.
     let mut candidates: Vec<(String, MetricFilter)> = match &input.log_group_name {
         Some(name) => {
-            let group = ctx
-                .app
-                .storage
-                .log_group(&ctx.account, name)
-                .ok_or_else(ApiError::group_not_found)?;
+            let group = ctx.app.storage.log_group(&ctx.account, name).ok_or_else(ApiError::group_not_found)?;
             // The prefix is only honoured together with a log group (documented).
             let prefix = input.filter_name_prefix.as_deref().unwrap_or("");
             ctx.app
@@ -173,40 +148,20 @@ pub fn describe_metric_filters(ctx: &RequestContext, input: Value) -> ApiResult<
             .storage
             .log_groups(&ctx.account)
             .into_iter()
-            .flat_map(|g| {
-                ctx.app
-                    .storage
-                    .metric_filters(g.id)
-                    .into_iter()
-                    .map(move |f| (g.name.clone(), f))
-            })
+            .flat_map(|g| ctx.app.storage.metric_filters(g.id).into_iter().map(move |f| (g.name.clone(), f)))
             .collect(),
     };
     candidates.sort_by(|(ga, a), (gb, b)| (&a.name, ga).cmp(&(&b.name, gb)));
     let matching = candidates.into_iter().filter(|(group, f)| {
         metric.as_ref().is_none_or(|(name, namespace)| {
-            f.transformations
-                .iter()
-                .any(|t| &t.metric_name == name && &t.metric_namespace == namespace)
-        }) && after
-            .as_ref()
-            .is_none_or(|(a_name, a_group)| (&f.name, group) > (a_name, a_group))
+            f.transformations.iter().any(|t| &t.metric_name == name && &t.metric_namespace == namespace)
+        }) && after.as_ref().is_none_or(|(a_name, a_group)| (&f.name, group) > (a_name, a_group))
     });
     let (page, more) = take_page(matching, input.limit.unwrap_or(DEFAULT_PAGE));
     let mut out = Map::new();
-    out.insert(
-        "metricFilters".into(),
-        Value::Array(
-            page.iter()
-                .map(|(group, f)| filter_item(group, f))
-                .collect(),
-        ),
-    );
+    out.insert("metricFilters".into(), Value::Array(page.iter().map(|(group, f)| filter_item(group, f)).collect()));
     if more && let Some((group, last)) = page.last() {
-        out.insert(
-            "nextToken".into(),
-            Value::String(encode_token(&last.name, group)),
-        );
+        out.insert("nextToken".into(), Value::String(encode_token(&last.name, group)));
     }
     Ok(Value::Object(out))
 }
@@ -255,16 +210,10 @@ fn filter_item(group: &str, f: &MetricFilter) -> Value {
     let mut item = Map::new();
     item.insert("filterName".into(), json!(f.name));
     item.insert("filterPattern".into(), json!(f.pattern));
-    item.insert(
-        "metricTransformations".into(),
-        Value::Array(transformations),
-    );
+    item.insert("metricTransformations".into(), Value::Array(transformations));
     item.insert("creationTime".into(), json!(f.creation_time));
     item.insert("logGroupName".into(), json!(group));
-    item.insert(
-        "applyOnTransformedLogs".into(),
-        json!(f.apply_on_transformed_logs),
-    );
+    item.insert("applyOnTransformedLogs".into(), json!(f.apply_on_transformed_logs));
     if let Some(c) = &f.field_selection_criteria {
         item.insert("fieldSelectionCriteria".into(), json!(c));
     }
@@ -283,11 +232,7 @@ struct DeleteInput {
 
 pub fn delete_metric_filter(ctx: &RequestContext, input: Value) -> ApiResult<Value> {
     let input: DeleteInput = parse(input)?;
-    ctx.app.storage.delete_metric_filter(
-        &ctx.account,
-        &input.log_group_name,
-        &input.filter_name,
-    )?;
+    ctx.app.storage.delete_metric_filter(&ctx.account, &input.log_group_name, &input.filter_name)?;
     Ok(json!({}))
 }
 
@@ -300,8 +245,8 @@ struct TestInput {
 
 pub fn test_metric_filter(_ctx: &RequestContext, input: Value) -> ApiResult<Value> {
     let input: TestInput = parse(input)?;
-    let pattern = FilterPattern::parse(&input.filter_pattern)
-        .map_err(|e| ApiError::invalid_parameter(e.to_string()))?;
+    let pattern =
+        FilterPattern::parse(&input.filter_pattern).map_err(|e| ApiError::invalid_parameter(e.to_string()))?;
     let matches: Vec<Value> = input
         .log_event_messages
         .iter()

@@ -26,18 +26,19 @@ pub fn parse<T: DeserializeOwned>(input: Value) -> ApiResult<T> {
 }
 
 pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
 /// Resolves a log group given by name or by identifier (a name or an ARN), exactly one of
 /// which must be present.
 pub fn resolve_group(ctx: &RequestContext, name: Option<&str>, identifier: Option<&str>) -> ApiResult<LogGroup> {
     match (name, identifier) {
-        (Some(_), Some(_)) => Err(ApiError::validation("LogGroup name and LogGroup ARN are mutually exclusive parameters.")),
-        (None, None) => Err(ApiError::invalid_parameter("Either logGroupName or logGroupIdentifier must be specified.")),
+        (Some(_), Some(_)) => {
+            Err(ApiError::validation("LogGroup name and LogGroup ARN are mutually exclusive parameters."))
+        }
+        (None, None) => {
+            Err(ApiError::invalid_parameter("Either logGroupName or logGroupIdentifier must be specified."))
+        }
         (Some(name), None) => ctx.app.storage.log_group(&ctx.account, name).ok_or_else(ApiError::group_not_found),
         (None, Some(identifier)) => group_by_identifier(ctx, identifier),
     }
@@ -47,7 +48,8 @@ pub fn resolve_group(ctx: &RequestContext, name: Option<&str>, identifier: Optio
 /// visible (no cross-account observability).
 pub fn group_by_identifier(ctx: &RequestContext, identifier: &str) -> ApiResult<LogGroup> {
     let name = if identifier.starts_with("arn:") {
-        let arn = parse_log_group_arn(identifier).ok_or_else(|| ApiError::invalid_parameter(format!("Invalid log group ARN: {identifier}")))?;
+        let arn = parse_log_group_arn(identifier)
+            .ok_or_else(|| ApiError::invalid_parameter(format!("Invalid log group ARN: {identifier}")))?;
         if arn.account != ctx.account {
             return Err(ApiError::group_not_found());
         }

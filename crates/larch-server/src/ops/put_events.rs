@@ -45,7 +45,9 @@ pub async fn put_log_events(ctx: &RequestContext, input: Value) -> ApiResult<Val
         )));
     }
     if input.log_events.windows(2).any(|w| w[1].timestamp < w[0].timestamp) {
-        return Err(ApiError::invalid_parameter("Log events in a single PutLogEvents request must be in chronological order."));
+        return Err(ApiError::invalid_parameter(
+            "Log events in a single PutLogEvents request must be in chronological order.",
+        ));
     }
 
     let now = now_ms();
@@ -55,7 +57,9 @@ pub async fn put_log_events(ctx: &RequestContext, input: Value) -> ApiResult<Val
     if let (Some(first), Some(last)) = (accepted.first(), accepted.last())
         && last.timestamp - first.timestamp > DAY_MS
     {
-        return Err(ApiError::invalid_parameter("The batch of log events in a single PutLogEvents request cannot span more than 24 hours."));
+        return Err(ApiError::invalid_parameter(
+            "The batch of log events in a single PutLogEvents request cannot span more than 24 hours.",
+        ));
     }
 
     let events: Vec<NewEvent> = input

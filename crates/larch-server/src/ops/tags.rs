@@ -29,7 +29,8 @@ fn group_name_from_arn<'a>(ctx: &RequestContext, arn: &'a str) -> ApiResult<&'a 
     if arn.ends_with(":*") {
         return Err(ApiError::invalid_parameter("The resourceArn must not end with ':*'; use the logGroupArn form."));
     }
-    let parsed = parse_log_group_arn(arn).ok_or_else(|| ApiError::invalid_parameter(format!("Invalid resource ARN: {arn}")))?;
+    let parsed =
+        parse_log_group_arn(arn).ok_or_else(|| ApiError::invalid_parameter(format!("Invalid resource ARN: {arn}")))?;
     if parsed.account != ctx.account {
         return Err(ApiError::not_found(format!("The specified resource does not exist: {arn}")));
     }
@@ -42,8 +43,12 @@ fn add_tags(ctx: &RequestContext, group: &str, resource: &str, tags: BTreeMap<St
         let mut merged = g.tags.clone();
         merged.extend(tags);
         if merged.len() > MAX_TAGS {
-            return Ok(Err(ApiError::new("TooManyTagsException", StatusCode::BAD_REQUEST, format!("A resource can have no more than {MAX_TAGS} tags."))
-                .with_member("resourceName", json!(resource))));
+            return Ok(Err(ApiError::new(
+                "TooManyTagsException",
+                StatusCode::BAD_REQUEST,
+                format!("A resource can have no more than {MAX_TAGS} tags."),
+            )
+            .with_member("resourceName", json!(resource))));
         }
         g.tags = merged;
         Ok(Ok(()))

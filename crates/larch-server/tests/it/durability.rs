@@ -15,12 +15,8 @@ use crate::harness::{ACCOUNT, Server, copy_dir, events};
 /// Everything a client can see of group `g`.
 fn snapshot(s: &Server) -> Value {
     let streams = s.ok("DescribeLogStreams", json!({ "logGroupName": "g" }))["logStreams"].clone();
-    let names: Vec<String> = streams
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x["logStreamName"].as_str().unwrap().to_string())
-        .collect();
+    let names: Vec<String> =
+        streams.as_array().unwrap().iter().map(|x| x["logStreamName"].as_str().unwrap().to_string()).collect();
     let events: HashMap<String, Value> = names
         .iter()
         .map(|n| {
@@ -45,14 +41,8 @@ fn snapshot(s: &Server) -> Value {
 }
 
 fn populate(s: &Server) {
-    s.ok(
-        "CreateLogGroup",
-        json!({ "logGroupName": "g", "tags": { "team": "x" } }),
-    );
-    s.ok(
-        "PutRetentionPolicy",
-        json!({ "logGroupName": "g", "retentionInDays": 30 }),
-    );
+    s.ok("CreateLogGroup", json!({ "logGroupName": "g", "tags": { "team": "x" } }));
+    s.ok("PutRetentionPolicy", json!({ "logGroupName": "g", "retentionInDays": 30 }));
     s.ok(
         "PutMetricFilter",
         json!({ "logGroupName": "g", "filterName": "errors", "filterPattern": "ERROR",
@@ -64,10 +54,7 @@ fn populate(s: &Server) {
 }
 
 fn messages_of(s: &Server) -> Vec<String> {
-    s.filter_all(json!({ "logGroupName": "g" }))
-        .iter()
-        .map(|e| e["message"].as_str().unwrap().to_string())
-        .collect()
+    s.filter_all(json!({ "logGroupName": "g" })).iter().map(|e| e["message"].as_str().unwrap().to_string()).collect()
 }
 
 #[test]
@@ -120,10 +107,7 @@ fn crash_recovers_every_acknowledged_event_exactly_once() {
 
     let copy = tempfile::tempdir().unwrap();
     let recovered = crash_copy(&s, copy.path());
-    assert_eq!(
-        messages_of(&recovered),
-        all_acknowledged(&[first.clone(), second.clone()])
-    );
+    assert_eq!(messages_of(&recovered), all_acknowledged(&[first.clone(), second.clone()]));
     // Streams, stats and event ids are rebuilt exactly (statistics come from the WAL replay).
     assert_eq!(snapshot(&recovered), before);
 
@@ -133,10 +117,7 @@ fn crash_recovers_every_acknowledged_event_exactly_once() {
     recovered.put("g", "a", &third);
     let again = tempfile::tempdir().unwrap();
     let twice = crash_copy(&recovered, again.path());
-    assert_eq!(
-        messages_of(&twice),
-        all_acknowledged(&[first, second, third])
-    );
+    assert_eq!(messages_of(&twice), all_acknowledged(&[first, second, third]));
     twice.stop();
     recovered.stop();
     s.stop();
@@ -187,14 +168,8 @@ fn torn_wal_tail_is_truncated() {
     let copy = tempfile::tempdir().unwrap();
     copy_dir(dir.path(), copy.path());
     let newest = wal_files(copy.path()).pop().expect("a WAL file");
-    let mut f = std::fs::OpenOptions::new()
-        .append(true)
-        .open(&newest)
-        .unwrap();
-    f.write_all(&[
-        0xde, 0xad, 0xbe, 0xef, 0x01, 0x02, 0x03, 0x00, 0xff, 0x17, 0x42,
-    ])
-    .unwrap();
+    let mut f = std::fs::OpenOptions::new().append(true).open(&newest).unwrap();
+    f.write_all(&[0xde, 0xad, 0xbe, 0xef, 0x01, 0x02, 0x03, 0x00, 0xff, 0x17, 0x42]).unwrap();
     drop(f);
 
     let recovered = Server::start(copy.path());
@@ -226,15 +201,9 @@ fn deleted_group_is_not_resurrected_by_replay() {
     let copy = tempfile::tempdir().unwrap();
     let recovered = crash_copy(&s, copy.path());
     assert_eq!(messages_of(&recovered), ["new 0", "new 1"]);
-    assert_eq!(
-        recovered.ok("DescribeMetricFilters", json!({ "logGroupName": "g" }))["metricFilters"],
-        json!([])
-    );
+    assert_eq!(recovered.ok("DescribeMetricFilters", json!({ "logGroupName": "g" }))["metricFilters"], json!([]));
     let arn = format!("arn:aws:logs:us-east-1:{ACCOUNT}:log-group:g");
-    assert_eq!(
-        recovered.ok("ListTagsForResource", json!({ "resourceArn": arn }))["tags"],
-        json!({})
-    );
+    assert_eq!(recovered.ok("ListTagsForResource", json!({ "resourceArn": arn }))["tags"], json!({}));
     recovered.stop();
     s.stop();
 }

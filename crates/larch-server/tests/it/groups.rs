@@ -12,22 +12,11 @@ fn server() -> (tempfile::TempDir, Server) {
 
 fn describe_one(s: &Server, name: &str) -> Value {
     let out = s.ok("DescribeLogGroups", json!({ "logGroupNamePrefix": name }));
-    out["logGroups"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|g| g["logGroupName"] == name)
-        .cloned()
-        .expect("group listed")
+    out["logGroups"].as_array().unwrap().iter().find(|g| g["logGroupName"] == name).cloned().expect("group listed")
 }
 
 fn names(out: &Value, key: &str) -> Vec<String> {
-    out[key]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|g| g["logGroupName"].as_str().unwrap().to_string())
-        .collect()
+    out[key].as_array().unwrap().iter().map(|g| g["logGroupName"].as_str().unwrap().to_string()).collect()
 }
 
 #[test]
@@ -35,14 +24,8 @@ fn create_describe_delete() {
     let (_dir, s) = server();
     s.create_group("/app/one");
     let g = describe_one(&s, "/app/one");
-    assert_eq!(
-        g["arn"],
-        format!("arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/app/one:*")
-    );
-    assert_eq!(
-        g["logGroupArn"],
-        format!("arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/app/one")
-    );
+    assert_eq!(g["arn"], format!("arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/app/one:*"));
+    assert_eq!(g["logGroupArn"], format!("arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/app/one"));
     assert_eq!(g["metricFilterCount"], 0);
     assert_eq!(g["storedBytes"], 0);
     assert_eq!(g["logGroupClass"], "STANDARD");
@@ -51,17 +34,11 @@ fn create_describe_delete() {
     assert!(g.get("retentionInDays").is_none());
 
     let dup = s.call("CreateLogGroup", json!({ "logGroupName": "/app/one" }));
-    assert_eq!(
-        dup.err("ResourceAlreadyExistsException"),
-        "The specified log group already exists"
-    );
+    assert_eq!(dup.err("ResourceAlreadyExistsException"), "The specified log group already exists");
 
     s.ok("DeleteLogGroup", json!({ "logGroupName": "/app/one" }));
     let gone = s.call("DeleteLogGroup", json!({ "logGroupName": "/app/one" }));
-    assert_eq!(
-        gone.err("ResourceNotFoundException"),
-        "The specified log group does not exist."
-    );
+    assert_eq!(gone.err("ResourceNotFoundException"), "The specified log group does not exist.");
     assert_eq!(s.ok("DescribeLogGroups", json!({}))["logGroups"], json!([]));
 }
 
@@ -71,18 +48,14 @@ fn name_rules() {
     let ok = format!("/long/{}", "x".repeat(506));
     assert_eq!(ok.len(), 512);
     s.create_group(&ok);
-    let too_long = s.call(
-        "CreateLogGroup",
-        json!({ "logGroupName": format!("{ok}y") }),
-    );
+    let too_long = s.call("CreateLogGroup", json!({ "logGroupName": format!("{ok}y") }));
     assert_eq!(
         too_long.err("InvalidParameterException"),
         "Invalid LogGroup or LogStream, both must have length less than or equal to 512."
     );
     let bad = s.call("CreateLogGroup", json!({ "logGroupName": "bad name" }));
     assert!(
-        bad.err("InvalidParameterException")
-            .contains("Member must satisfy regular expression pattern"),
+        bad.err("InvalidParameterException").contains("Member must satisfy regular expression pattern"),
         "{}",
         bad.body
     );
@@ -90,20 +63,13 @@ fn name_rules() {
     reserved.err("InvalidParameterException");
     s.create_group("/aws/lambda/fn");
     let missing = s.call("CreateLogGroup", json!({}));
-    assert!(
-        missing
-            .err("InvalidParameterException")
-            .contains("Member must not be null")
-    );
+    assert!(missing.err("InvalidParameterException").contains("Member must not be null"));
 }
 
 #[test]
 fn describe_pages_to_the_end_in_ascii_order() {
     let (_dir, s) = server();
-    let mut expected: Vec<String> = ["b", "A", "a", "_", "0", "B", "c.d"]
-        .iter()
-        .map(|n| format!("/p/{n}"))
-        .collect();
+    let mut expected: Vec<String> = ["b", "A", "a", "_", "0", "B", "c.d"].iter().map(|n| format!("/p/{n}")).collect();
     for name in &expected {
         s.create_group(name);
     }
@@ -124,14 +90,8 @@ fn describe_pages_to_the_end_in_ascii_order() {
     assert_eq!(seen, expected);
 
     let bad = s.call("DescribeLogGroups", json!({ "nextToken": "garbage" }));
-    assert_eq!(
-        bad.err("InvalidParameterException"),
-        "The specified nextToken is invalid."
-    );
-    let both = s.call(
-        "DescribeLogGroups",
-        json!({ "logGroupNamePrefix": "/p", "logGroupNamePattern": "p" }),
-    );
+    assert_eq!(bad.err("InvalidParameterException"), "The specified nextToken is invalid.");
+    let both = s.call("DescribeLogGroups", json!({ "logGroupNamePrefix": "/p", "logGroupNamePattern": "p" }));
     assert_eq!(
         both.err("InvalidParameterException"),
         "LogGroup name prefix and LogGroup name pattern are mutually exclusive parameters."
@@ -169,23 +129,11 @@ fn list_log_groups() {
 fn retention_policies() {
     let (_dir, s) = server();
     s.create_group("g");
-    s.ok(
-        "PutRetentionPolicy",
-        json!({ "logGroupName": "g", "retentionInDays": 14 }),
-    );
+    s.ok("PutRetentionPolicy", json!({ "logGroupName": "g", "retentionInDays": 14 }));
     assert_eq!(describe_one(&s, "g")["retentionInDays"], 14);
-    let bad = s.call(
-        "PutRetentionPolicy",
-        json!({ "logGroupName": "g", "retentionInDays": 2 }),
-    );
-    assert!(
-        bad.err("InvalidParameterException")
-            .contains("Member must satisfy enum value set")
-    );
-    let missing = s.call(
-        "PutRetentionPolicy",
-        json!({ "logGroupName": "nope", "retentionInDays": 1 }),
-    );
+    let bad = s.call("PutRetentionPolicy", json!({ "logGroupName": "g", "retentionInDays": 2 }));
+    assert!(bad.err("InvalidParameterException").contains("Member must satisfy enum value set"));
+    let missing = s.call("PutRetentionPolicy", json!({ "logGroupName": "nope", "retentionInDays": 1 }));
     missing.err("ResourceNotFoundException");
     s.ok("DeleteRetentionPolicy", json!({ "logGroupName": "g" }));
     assert!(describe_one(&s, "g").get("retentionInDays").is_none());
@@ -194,65 +142,35 @@ fn retention_policies() {
 #[test]
 fn deletion_protection() {
     let (_dir, s) = server();
-    s.ok(
-        "CreateLogGroup",
-        json!({ "logGroupName": "p", "deletionProtectionEnabled": true }),
-    );
+    s.ok("CreateLogGroup", json!({ "logGroupName": "p", "deletionProtectionEnabled": true }));
     assert_eq!(describe_one(&s, "p")["deletionProtectionEnabled"], true);
-    s.call("DeleteLogGroup", json!({ "logGroupName": "p" }))
-        .err("ValidationException");
+    s.call("DeleteLogGroup", json!({ "logGroupName": "p" })).err("ValidationException");
 }
 
 #[test]
 fn tags_new_and_deprecated_apis() {
     let (_dir, s) = server();
-    s.ok(
-        "CreateLogGroup",
-        json!({ "logGroupName": "t", "tags": { "team": "a" } }),
-    );
+    s.ok("CreateLogGroup", json!({ "logGroupName": "t", "tags": { "team": "a" } }));
     let arn = format!("arn:aws:logs:us-east-1:{ACCOUNT}:log-group:t");
-    s.ok(
-        "TagResource",
-        json!({ "resourceArn": arn, "tags": { "env": "prod" } }),
-    );
+    s.ok("TagResource", json!({ "resourceArn": arn, "tags": { "env": "prod" } }));
     assert_eq!(
         s.ok("ListTagsForResource", json!({ "resourceArn": arn }))["tags"],
         json!({ "team": "a", "env": "prod" })
     );
-    s.ok(
-        "UntagResource",
-        json!({ "resourceArn": arn, "tagKeys": ["team"] }),
-    );
-    assert_eq!(
-        s.ok("ListTagsLogGroup", json!({ "logGroupName": "t" }))["tags"],
-        json!({ "env": "prod" })
-    );
-    s.ok(
-        "TagLogGroup",
-        json!({ "logGroupName": "t", "tags": { "x": "1" } }),
-    );
-    s.ok(
-        "UntagLogGroup",
-        json!({ "logGroupName": "t", "tags": ["env"] }),
-    );
-    assert_eq!(
-        s.ok("ListTagsForResource", json!({ "resourceArn": arn }))["tags"],
-        json!({ "x": "1" })
-    );
+    s.ok("UntagResource", json!({ "resourceArn": arn, "tagKeys": ["team"] }));
+    assert_eq!(s.ok("ListTagsLogGroup", json!({ "logGroupName": "t" }))["tags"], json!({ "env": "prod" }));
+    s.ok("TagLogGroup", json!({ "logGroupName": "t", "tags": { "x": "1" } }));
+    s.ok("UntagLogGroup", json!({ "logGroupName": "t", "tags": ["env"] }));
+    assert_eq!(s.ok("ListTagsForResource", json!({ "resourceArn": arn }))["tags"], json!({ "x": "1" }));
 
-    let reserved = s.call(
-        "TagResource",
-        json!({ "resourceArn": arn, "tags": { "aws:x": "1" } }),
-    );
+    let reserved = s.call("TagResource", json!({ "resourceArn": arn, "tags": { "aws:x": "1" } }));
     reserved.err("InvalidParameterException");
-    let many: serde_json::Map<String, Value> =
-        (0..50).map(|i| (format!("k{i}"), json!("v"))).collect();
+    let many: serde_json::Map<String, Value> = (0..50).map(|i| (format!("k{i}"), json!("v"))).collect();
     let too_many = s.call("TagResource", json!({ "resourceArn": arn, "tags": many }));
     too_many.err("TooManyTagsException");
     assert!(too_many.body.get("resourceName").is_some());
     let other = format!("arn:aws:logs:us-east-1:{ACCOUNT}:log-group:missing");
-    s.call("ListTagsForResource", json!({ "resourceArn": other }))
-        .err("ResourceNotFoundException");
+    s.call("ListTagsForResource", json!({ "resourceArn": other })).err("ResourceNotFoundException");
 }
 
 #[test]
@@ -267,18 +185,7 @@ fn accounts_are_isolated() {
     };
     let seen = s.call_as(&other, "DescribeLogGroups", json!({}));
     assert_eq!(seen.body["logGroups"], json!([]));
-    assert_eq!(
-        s.call_as(
-            &other,
-            "CreateLogGroup",
-            json!({ "logGroupName": "shared-name" })
-        )
-        .status,
-        200
-    );
+    assert_eq!(s.call_as(&other, "CreateLogGroup", json!({ "logGroupName": "shared-name" })).status, 200);
     let g = &s.call_as(&other, "DescribeLogGroups", json!({})).body["logGroups"][0];
-    assert_eq!(
-        g["logGroupArn"],
-        "arn:aws:logs:us-east-1:111111111111:log-group:shared-name"
-    );
+    assert_eq!(g["logGroupArn"], "arn:aws:logs:us-east-1:111111111111:log-group:shared-name");
 }

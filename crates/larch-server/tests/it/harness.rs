@@ -54,23 +54,8 @@ impl Answer {
     /// Asserts the call failed with `code` and returns the message.
     #[track_caller]
     pub fn err(&self, code: &str) -> &str {
-        assert_eq!(
-            self.code(),
-            code,
-            "unexpected answer {} {}",
-            self.status,
-            self.body
-        );
-        assert_eq!(
-            self.status,
-            if code == "ServiceUnavailableException" {
-                500
-            } else {
-                400
-            },
-            "{}",
-            self.body
-        );
+        assert_eq!(self.code(), code, "unexpected answer {} {}", self.status, self.body);
+        assert_eq!(self.status, if code == "ServiceUnavailableException" { 500 } else { 400 }, "{}", self.body);
         self.message()
     }
 }
@@ -82,8 +67,7 @@ impl Server {
     }
 
     pub fn start_with(data_dir: &Path, auth: AuthMode) -> Server {
-        let storage =
-            Storage::open_without_background(StorageConfig::new(data_dir)).expect("open storage");
+        let storage = Storage::open_without_background(StorageConfig::new(data_dir)).expect("open storage");
         let root = AccessKey {
             access_key_id: ACCESS_KEY.into(),
             secret_access_key: SECRET_KEY.into(),
@@ -100,14 +84,9 @@ impl Server {
             queries: None,
             max_body_bytes: 2 << 20,
         });
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime");
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .expect("bind");
+        let runtime =
+            tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+        let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).expect("bind");
         let addr = listener.local_addr().expect("local addr");
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let task = runtime.spawn(larch_server::serve(listener, state, async {
@@ -145,32 +124,11 @@ impl Server {
     pub fn call_as(&self, creds: &Credentials, operation: &str, input: Value) -> Answer {
         let body = serde_json::to_vec(&input).expect("json");
         let mut headers = HeaderMap::new();
-        headers.insert(
-            "host",
-            HeaderValue::from_str(&self.addr.to_string()).expect("host"),
-        );
-        headers.insert(
-            "x-amz-target",
-            HeaderValue::from_str(&format!("Logs_20140328.{operation}")).expect("target"),
-        );
-        headers.insert(
-            "content-type",
-            HeaderValue::from_static("application/x-amz-json-1.1"),
-        );
-        let parts = RequestParts {
-            method: &Method::POST,
-            path: "/",
-            query: "",
-            headers: &headers,
-            body: &body,
-        };
-        for (name, value) in sign(
-            &parts,
-            creds,
-            REGION,
-            "logs",
-            time::OffsetDateTime::now_utc(),
-        ) {
+        headers.insert("host", HeaderValue::from_str(&self.addr.to_string()).expect("host"));
+        headers.insert("x-amz-target", HeaderValue::from_str(&format!("Logs_20140328.{operation}")).expect("target"));
+        headers.insert("content-type", HeaderValue::from_static("application/x-amz-json-1.1"));
+        let parts = RequestParts { method: &Method::POST, path: "/", query: "", headers: &headers, body: &body };
+        for (name, value) in sign(&parts, creds, REGION, "logs", time::OffsetDateTime::now_utc()) {
             headers.insert(name, value);
         }
         self.send(headers, body)
@@ -178,43 +136,20 @@ impl Server {
 
     /// Sends a request exactly as given (for protocol tests).
     pub fn send(&self, headers: HeaderMap, body: Vec<u8>) -> Answer {
-        let response = self
-            .client
-            .post(format!("http://{}/", self.addr))
-            .headers(headers)
-            .body(body)
-            .send()
-            .expect("send");
+        let response =
+            self.client.post(format!("http://{}/", self.addr)).headers(headers).body(body).send().expect("send");
         let status = response.status().as_u16();
-        let header = |name: &str| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        };
+        let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
         let request_id = header("x-amzn-requestid");
         let content_type = header("content-type");
         let text = response.text().expect("body");
         let body = serde_json::from_str(&text).unwrap_or_else(|_| json!({ "raw": text }));
-        Answer {
-            status,
-            body,
-            request_id,
-            content_type,
-        }
+        Answer { status, body, request_id, content_type }
     }
 
     pub fn get(&self, path: &str) -> (u16, String) {
-        let response = self
-            .client
-            .get(format!("http://{}{path}", self.addr))
-            .send()
-            .expect("send");
-        (
-            response.status().as_u16(),
-            response.text().unwrap_or_default(),
-        )
+        let response = self.client.get(format!("http://{}{path}", self.addr)).send().expect("send");
+        (response.status().as_u16(), response.text().unwrap_or_default())
     }
 
     /// Graceful stop: drains the HTTP server, flushes and closes storage.
@@ -247,10 +182,7 @@ impl Drop for Server {
 // ---- shorthands -------------------------------------------------------------------------------
 
 pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
 impl Server {
@@ -259,22 +191,13 @@ impl Server {
     }
 
     pub fn create_stream(&self, group: &str, stream: &str) {
-        self.ok(
-            "CreateLogStream",
-            json!({ "logGroupName": group, "logStreamName": stream }),
-        );
+        self.ok("CreateLogStream", json!({ "logGroupName": group, "logStreamName": stream }));
     }
 
     /// Puts `(timestamp, message)` events (already in order).
     pub fn put(&self, group: &str, stream: &str, events: &[(i64, String)]) -> Value {
-        let events: Vec<Value> = events
-            .iter()
-            .map(|(t, m)| json!({ "timestamp": t, "message": m }))
-            .collect();
-        self.ok(
-            "PutLogEvents",
-            json!({ "logGroupName": group, "logStreamName": stream, "logEvents": events }),
-        )
+        let events: Vec<Value> = events.iter().map(|(t, m)| json!({ "timestamp": t, "message": m })).collect();
+        self.ok("PutLogEvents", json!({ "logGroupName": group, "logStreamName": stream, "logEvents": events }))
     }
 
     /// Every event of a FilterLogEvents search, following `nextToken` to the end.
@@ -298,11 +221,7 @@ impl Server {
         for _ in 0..10_000 {
             let out = self.ok("GetLogEvents", input.clone());
             let events = out["events"].as_array().cloned().unwrap_or_default();
-            messages.extend(
-                events
-                    .iter()
-                    .map(|e| e["message"].as_str().unwrap_or_default().to_string()),
-            );
+            messages.extend(events.iter().map(|e| e["message"].as_str().unwrap_or_default().to_string()));
             let next = out["nextForwardToken"].clone();
             if input.get("nextToken") == Some(&next) {
                 return messages;
@@ -316,9 +235,7 @@ impl Server {
 /// `n` events one millisecond apart, ending a minute ago.
 pub fn events(prefix: &str, n: usize) -> Vec<(i64, String)> {
     let start = now_ms() - 60_000 - n as i64;
-    (0..n)
-        .map(|i| (start + i as i64, format!("{prefix} {i}")))
-        .collect()
+    (0..n).map(|i| (start + i as i64, format!("{prefix} {i}"))).collect()
 }
 
 /// Copies a data directory as it is on disk right now: what a crash would leave behind.

@@ -16,16 +16,14 @@ fn transformation() -> Value {
 }
 
 fn put(s: &Server, group: &str, name: &str, pattern: &str, t: Value) -> crate::harness::Answer {
-    s.call("PutMetricFilter", json!({ "logGroupName": group, "filterName": name, "filterPattern": pattern, "metricTransformations": [t] }))
+    s.call(
+        "PutMetricFilter",
+        json!({ "logGroupName": group, "filterName": name, "filterPattern": pattern, "metricTransformations": [t] }),
+    )
 }
 
 fn filter_names(out: &Value) -> Vec<String> {
-    out["metricFilters"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["filterName"].as_str().unwrap().to_string())
-        .collect()
+    out["metricFilters"].as_array().unwrap().iter().map(|f| f["filterName"].as_str().unwrap().to_string()).collect()
 }
 
 fn metric_filter_count(s: &Server, group: &str) -> Value {
@@ -35,10 +33,7 @@ fn metric_filter_count(s: &Server, group: &str) -> Value {
 #[test]
 fn put_describe_replace_delete() {
     let (_dir, s) = server_with_group();
-    assert_eq!(
-        put(&s, "g", "errors", "ERROR", transformation()).status,
-        200
-    );
+    assert_eq!(put(&s, "g", "errors", "ERROR", transformation()).status, 200);
     let out = s.ok("DescribeMetricFilters", json!({ "logGroupName": "g" }));
     let item = &out["metricFilters"][0];
     assert_eq!(item["filterName"], "errors");
@@ -53,34 +48,18 @@ fn put_describe_replace_delete() {
     // Same name replaces; a blank pattern is kept as given; defaultValue only when given.
     let t = json!({ "metricName": "All", "metricNamespace": "App", "metricValue": "1", "defaultValue": 0.0, "unit": "Count" });
     assert_eq!(put(&s, "g", "errors", " ", t).status, 200);
-    let item =
-        s.ok("DescribeMetricFilters", json!({ "logGroupName": "g" }))["metricFilters"][0].clone();
+    let item = s.ok("DescribeMetricFilters", json!({ "logGroupName": "g" }))["metricFilters"][0].clone();
     assert_eq!(item["filterPattern"], " ");
     assert_eq!(item["metricTransformations"][0]["defaultValue"], 0.0);
     assert_eq!(item["metricTransformations"][0]["unit"], "Count");
     assert_eq!(metric_filter_count(&s, "g"), 1);
 
-    s.ok(
-        "DeleteMetricFilter",
-        json!({ "logGroupName": "g", "filterName": "errors" }),
-    );
+    s.ok("DeleteMetricFilter", json!({ "logGroupName": "g", "filterName": "errors" }));
     assert_eq!(metric_filter_count(&s, "g"), 0);
-    let gone = s.call(
-        "DeleteMetricFilter",
-        json!({ "logGroupName": "g", "filterName": "errors" }),
-    );
-    assert_eq!(
-        gone.err("ResourceNotFoundException"),
-        "The specified metric filter does not exist."
-    );
-    let no_group = s.call(
-        "DeleteMetricFilter",
-        json!({ "logGroupName": "nope", "filterName": "errors" }),
-    );
-    assert_eq!(
-        no_group.err("ResourceNotFoundException"),
-        "The specified log group does not exist."
-    );
+    let gone = s.call("DeleteMetricFilter", json!({ "logGroupName": "g", "filterName": "errors" }));
+    assert_eq!(gone.err("ResourceNotFoundException"), "The specified metric filter does not exist.");
+    let no_group = s.call("DeleteMetricFilter", json!({ "logGroupName": "nope", "filterName": "errors" }));
+    assert_eq!(no_group.err("ResourceNotFoundException"), "The specified log group does not exist.");
 }
 
 #[test]
@@ -90,11 +69,11 @@ fn put_validation() {
         "PutMetricFilter",
         json!({ "logGroupName": "g", "filterName": "f", "filterPattern": "", "metricTransformations": [transformation(), transformation()] }),
     );
-    assert!(
-        two.err("InvalidParameterException")
-            .contains("Member must have length less than or equal to 1")
+    assert!(two.err("InvalidParameterException").contains("Member must have length less than or equal to 1"));
+    let none = s.call(
+        "PutMetricFilter",
+        json!({ "logGroupName": "g", "filterName": "f", "filterPattern": "", "metricTransformations": [] }),
     );
-    let none = s.call("PutMetricFilter", json!({ "logGroupName": "g", "filterName": "f", "filterPattern": "", "metricTransformations": [] }));
     none.err("InvalidParameterException");
     assert_eq!(
         put(&s, "g", "f", "{ $.a = }", transformation()).err("InvalidParameterException"),
@@ -106,11 +85,7 @@ fn put_validation() {
         "If a filter pattern starts with '{' it must end with '}'"
     );
     let bad_value = json!({ "metricName": "M", "metricNamespace": "N", "metricValue": "lots" });
-    assert!(
-        put(&s, "g", "f", "", bad_value)
-            .err("InvalidParameterException")
-            .contains("lots")
-    );
+    assert!(put(&s, "g", "f", "", bad_value).err("InvalidParameterException").contains("lots"));
     put(&s, "g", "f:x", "", transformation()).err("InvalidParameterException");
     let bad_name = json!({ "metricName": "a:b", "metricNamespace": "N", "metricValue": "1" });
     put(&s, "g", "f", "", bad_name).err("InvalidParameterException");
@@ -120,58 +95,24 @@ fn put_validation() {
     );
 
     let dims = |d: Value| json!({ "metricName": "Latency", "metricNamespace": "App", "metricValue": "$.latency", "dimensions": d });
-    assert_eq!(
-        put(
-            &s,
-            "g",
-            "json",
-            "{ $.latency > 0 }",
-            dims(json!({ "Path": "$.path" }))
-        )
-        .status,
-        200
-    );
-    assert_eq!(
-        put(
-            &s,
-            "g",
-            "space",
-            "[ip, path, latency]",
-            dims(json!({ "Path": "$path" }))
-        )
-        .status,
-        200
-    );
-    put(&s, "g", "terms", "ERROR", dims(json!({ "Path": "$.path" })))
-        .err("InvalidParameterException");
+    assert_eq!(put(&s, "g", "json", "{ $.latency > 0 }", dims(json!({ "Path": "$.path" }))).status, 200);
+    assert_eq!(put(&s, "g", "space", "[ip, path, latency]", dims(json!({ "Path": "$path" }))).status, 200);
+    put(&s, "g", "terms", "ERROR", dims(json!({ "Path": "$.path" }))).err("InvalidParameterException");
     let four = json!({ "a": "$.a", "b": "$.b", "c": "$.c", "d": "$.d" });
     put(&s, "g", "four", "{ $.a = 1 }", dims(four)).err("InvalidParameterException");
     let with_default = json!({ "metricName": "L", "metricNamespace": "App", "metricValue": "1", "defaultValue": 0, "dimensions": { "P": "$.p" } });
     put(&s, "g", "default", "{ $.a = 1 }", with_default).err("InvalidParameterException");
-    put(
-        &s,
-        "g",
-        "constant",
-        "{ $.a = 1 }",
-        dims(json!({ "P": "7" })),
-    )
-    .err("InvalidParameterException");
+    put(&s, "g", "constant", "{ $.a = 1 }", dims(json!({ "P": "7" }))).err("InvalidParameterException");
     let listed = s.ok("DescribeMetricFilters", json!({ "logGroupName": "g" }));
     assert_eq!(filter_names(&listed), ["json", "space"]);
-    assert_eq!(
-        listed["metricFilters"][0]["metricTransformations"][0]["dimensions"],
-        json!({ "Path": "$.path" })
-    );
+    assert_eq!(listed["metricFilters"][0]["metricTransformations"][0]["dimensions"], json!({ "Path": "$.path" }));
 }
 
 #[test]
 fn at_most_100_filters_per_group() {
     let (_dir, s) = server_with_group();
     for i in 0..100 {
-        assert_eq!(
-            put(&s, "g", &format!("f{i:03}"), "", transformation()).status,
-            200
-        );
+        assert_eq!(put(&s, "g", &format!("f{i:03}"), "", transformation()).status, 200);
     }
     put(&s, "g", "one-more", "", transformation()).err("LimitExceededException");
     // Replacing an existing filter is still allowed at the limit.
@@ -186,13 +127,7 @@ fn describe_filters_order_pages_and_selects() {
     for name in ["b", "a", "B", "ab", "c"] {
         put(&s, "g", name, "", transformation());
     }
-    put(
-        &s,
-        "h",
-        "a",
-        "",
-        json!({ "metricName": "Other", "metricNamespace": "App", "metricValue": "1" }),
-    );
+    put(&s, "h", "a", "", json!({ "metricName": "Other", "metricNamespace": "App", "metricValue": "1" }));
 
     let mut input = json!({ "logGroupName": "g", "limit": 2 });
     let mut seen = Vec::new();
@@ -207,10 +142,7 @@ fn describe_filters_order_pages_and_selects() {
     }
     assert_eq!(seen, ["B", "a", "ab", "b", "c"]);
 
-    let prefixed = s.ok(
-        "DescribeMetricFilters",
-        json!({ "logGroupName": "g", "filterNamePrefix": "a" }),
-    );
+    let prefixed = s.ok("DescribeMetricFilters", json!({ "logGroupName": "g", "filterNamePrefix": "a" }));
     assert_eq!(filter_names(&prefixed), ["a", "ab"]);
 
     // Without a log group: every group of the account.
@@ -219,35 +151,19 @@ fn describe_filters_order_pages_and_selects() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|f| {
-            (
-                f["filterName"].as_str().unwrap().to_string(),
-                f["logGroupName"].as_str().unwrap().to_string(),
-            )
-        })
+        .map(|f| (f["filterName"].as_str().unwrap().to_string(), f["logGroupName"].as_str().unwrap().to_string()))
         .collect();
     assert_eq!(pairs.len(), 6);
     assert!(pairs.contains(&("a".to_string(), "h".to_string())));
-    let by_metric = s.ok(
-        "DescribeMetricFilters",
-        json!({ "metricName": "Other", "metricNamespace": "App" }),
-    );
+    let by_metric = s.ok("DescribeMetricFilters", json!({ "metricName": "Other", "metricNamespace": "App" }));
     assert_eq!(by_metric["metricFilters"][0]["logGroupName"], "h");
     assert_eq!(by_metric["metricFilters"].as_array().unwrap().len(), 1);
 
-    s.call("DescribeMetricFilters", json!({ "metricName": "Other" }))
-        .err("InvalidParameterException");
-    s.call("DescribeMetricFilters", json!({ "metricNamespace": "App" }))
-        .err("InvalidParameterException");
-    s.call(
-        "DescribeMetricFilters",
-        json!({ "logGroupName": "missing" }),
-    )
-    .err("ResourceNotFoundException");
-    s.call("DescribeMetricFilters", json!({ "limit": 51 }))
-        .err("InvalidParameterException");
-    s.call("DescribeMetricFilters", json!({ "nextToken": "x" }))
-        .err("InvalidParameterException");
+    s.call("DescribeMetricFilters", json!({ "metricName": "Other" })).err("InvalidParameterException");
+    s.call("DescribeMetricFilters", json!({ "metricNamespace": "App" })).err("InvalidParameterException");
+    s.call("DescribeMetricFilters", json!({ "logGroupName": "missing" })).err("ResourceNotFoundException");
+    s.call("DescribeMetricFilters", json!({ "limit": 51 })).err("InvalidParameterException");
+    s.call("DescribeMetricFilters", json!({ "nextToken": "x" })).err("InvalidParameterException");
 }
 
 #[test]
@@ -256,10 +172,7 @@ fn deleting_a_group_deletes_its_filters() {
     put(&s, "g", "f", "ERROR", transformation());
     s.ok("DeleteLogGroup", json!({ "logGroupName": "g" }));
     s.create_group("g");
-    assert_eq!(
-        s.ok("DescribeMetricFilters", json!({ "logGroupName": "g" }))["metricFilters"],
-        json!([])
-    );
+    assert_eq!(s.ok("DescribeMetricFilters", json!({ "logGroupName": "g" }))["metricFilters"], json!([]));
     assert_eq!(metric_filter_count(&s, "g"), 0);
 }
 
@@ -273,9 +186,6 @@ fn test_metric_filter() {
     assert_eq!(out["matches"].as_array().unwrap().len(), 1);
     assert_eq!(out["matches"][0]["eventNumber"], 1);
     assert_eq!(out["matches"][0]["extractedValues"]["$status"], "404");
-    s.call(
-        "TestMetricFilter",
-        json!({ "filterPattern": "{ $.a", "logEventMessages": ["x"] }),
-    )
-    .err("InvalidParameterException");
+    s.call("TestMetricFilter", json!({ "filterPattern": "{ $.a", "logEventMessages": ["x"] }))
+        .err("InvalidParameterException");
 }

@@ -23,7 +23,8 @@ impl Storage {
                 .segments
                 .values()
                 .filter_map(|segment| {
-                    let live: HashSet<StreamId> = state.group_streams.get(&segment.group_id)?.values().copied().collect();
+                    let live: HashSet<StreamId> =
+                        state.group_streams.get(&segment.group_id)?.values().copied().collect();
                     segment.stream_ids.iter().any(|s| !live.contains(s)).then(|| (segment.clone(), live))
                 })
                 .collect()
@@ -84,7 +85,11 @@ mod tests {
         let group = storage.create_log_group("000000000000", "/g", NewLogGroup::default()).unwrap();
         let keep = storage.create_log_stream("000000000000", "/g", "keep").unwrap();
         let gone = storage.create_log_stream("000000000000", "/g", "gone").unwrap();
-        let events = |tag: &str| (0..2000).map(|i| NewEvent { timestamp: 1_000 + i, message: format!("{tag} event {i} {}", "x".repeat(200)) }).collect::<Vec<_>>();
+        let events = |tag: &str| {
+            (0..2000)
+                .map(|i| NewEvent { timestamp: 1_000 + i, message: format!("{tag} event {i} {}", "x".repeat(200)) })
+                .collect::<Vec<_>>()
+        };
         storage.put_events_blocking(group.id, &keep, events("keep"), 1).unwrap();
         storage.put_events_blocking(group.id, &gone, events("gone"), 1).unwrap();
         storage.flush().unwrap();
@@ -99,7 +104,8 @@ mod tests {
         assert!(after < before, "segment bytes {after} should drop below {before}");
         let stored_after = storage.log_group("000000000000", "/g").unwrap().stored_bytes;
         assert!(stored_after * 2 <= stored_before + 1000, "storedBytes halves: {stored_before} -> {stored_after}");
-        let files: Vec<_> = std::fs::read_dir(dir.path().join("segments").join(group.id.to_string())).unwrap().collect();
+        let files: Vec<_> =
+            std::fs::read_dir(dir.path().join("segments").join(group.id.to_string())).unwrap().collect();
         assert_eq!(files.len(), 1, "the old segment file is removed");
 
         // The kept stream's events are all still readable after a restart.

@@ -30,9 +30,7 @@ impl Storage {
         max_per_group: usize,
     ) -> Result<MetricFilter> {
         self.inner.catalog.mutate(|state, _| {
-            let group = state
-                .group(account, group)
-                .ok_or(StorageError::LogGroupNotFound)?;
+            let group = state.group(account, group).ok_or(StorageError::LogGroupNotFound)?;
             let existing = state.metric_filters.get(&group.id);
             let replaces = existing.is_some_and(|m| m.contains_key(&filter.name));
             if !replaces && existing.map_or(0, |m| m.len()) >= max_per_group {
@@ -48,13 +46,7 @@ impl Storage {
                 field_selection_criteria: filter.field_selection_criteria,
                 emit_system_field_dimensions: filter.emit_system_field_dimensions,
             };
-            Ok((
-                Change {
-                    put_metric_filters: vec![stored.clone()],
-                    ..Default::default()
-                },
-                stored,
-            ))
+            Ok((Change { put_metric_filters: vec![stored.clone()], ..Default::default() }, stored))
         })
     }
 
@@ -71,33 +63,16 @@ impl Storage {
 
     /// How many metric filters a group has (DescribeLogGroups' `metricFilterCount`).
     pub fn metric_filter_count(&self, group_id: GroupId) -> usize {
-        self.inner
-            .catalog
-            .read()
-            .metric_filters
-            .get(&group_id)
-            .map_or(0, |m| m.len())
+        self.inner.catalog.read().metric_filters.get(&group_id).map_or(0, |m| m.len())
     }
 
     pub fn delete_metric_filter(&self, account: &str, group: &str, name: &str) -> Result<()> {
         self.inner.catalog.mutate(|state, _| {
-            let group = state
-                .group(account, group)
-                .ok_or(StorageError::LogGroupNotFound)?;
-            if !state
-                .metric_filters
-                .get(&group.id)
-                .is_some_and(|m| m.contains_key(name))
-            {
+            let group = state.group(account, group).ok_or(StorageError::LogGroupNotFound)?;
+            if !state.metric_filters.get(&group.id).is_some_and(|m| m.contains_key(name)) {
                 return Err(StorageError::MetricFilterNotFound);
             }
-            Ok((
-                Change {
-                    delete_metric_filters: vec![(group.id, name.to_string())],
-                    ..Default::default()
-                },
-                (),
-            ))
+            Ok((Change { delete_metric_filters: vec![(group.id, name.to_string())], ..Default::default() }, ()))
         })
     }
 }

@@ -57,11 +57,7 @@ pub(crate) fn read_wal_file(path: &Path) -> Result<WalFileContents> {
         batches.push(batch);
         pos = start + len;
     }
-    Ok(WalFileContents {
-        batches,
-        valid_len: pos as u64,
-        file_len: data.len() as u64,
-    })
+    Ok(WalFileContents { batches, valid_len: pos as u64, file_len: data.len() as u64 })
 }
 
 #[cfg(test)]

@@ -28,8 +28,7 @@ pub(crate) fn encode_batch(
     first_seq: u64,
     events: &[NewEvent],
 ) -> Vec<u8> {
-    let payload_len: usize =
-        1 + 8 * 4 + 4 + events.iter().map(|e| 12 + e.message.len()).sum::<usize>();
+    let payload_len: usize = 1 + 8 * 4 + 4 + events.iter().map(|e| 12 + e.message.len()).sum::<usize>();
     let mut buf = Vec::with_capacity(FRAME_HEADER + payload_len);
     buf.extend_from_slice(&(payload_len as u32).to_le_bytes());
     buf.extend_from_slice(&[0u8; 4]); // crc, filled below
@@ -76,13 +75,7 @@ pub(crate) fn decode_frame_payload(payload: &[u8]) -> Option<WalBatch> {
     if r.remaining() != 0 {
         return None;
     }
-    Some(WalBatch {
-        group_id,
-        stream_id,
-        ingestion_time,
-        first_seq,
-        events,
-    })
+    Some(WalBatch { group_id, stream_id, ingestion_time, first_seq, events })
 }
 
 struct Cursor<'a> {

@@ -27,15 +27,8 @@ pub(crate) type OnRotate = Box<dyn FnOnce(u64) + Send>;
 const MAX_GROUP_BYTES: usize = 16 << 20;
 
 enum Request {
-    Append {
-        frame: Vec<u8>,
-        on_durable: OnDurable,
-        done: oneshot::Sender<Result<()>>,
-    },
-    Rotate {
-        on_rotate: OnRotate,
-        done: oneshot::Sender<Result<u64>>,
-    },
+    Append { frame: Vec<u8>, on_durable: OnDurable, done: oneshot::Sender<Result<()>> },
+    Rotate { on_rotate: OnRotate, done: oneshot::Sender<Result<u64>> },
 }
 
 /// Observations the writer reports for metrics.
@@ -52,21 +45,12 @@ impl WalWriter {
     pub(crate) fn start(wal_dir: &Path, first_number: u64, observe: FsyncObserver) -> Result<WalWriter> {
         let file = create_wal_file(wal_dir, first_number)?;
         let (tx, rx) = mpsc::channel();
-        let state = WriterState {
-            wal_dir: wal_dir.to_path_buf(),
-            number: first_number,
-            file,
-            poisoned: None,
-            observe,
-        };
+        let state = WriterState { wal_dir: wal_dir.to_path_buf(), number: first_number, file, poisoned: None, observe };
         let thread = std::thread::Builder::new()
             .name("larch-wal".into())
             .spawn(move || state.run(rx))
             .map_err(|e| StorageError::io(wal_dir, e))?;
-        Ok(WalWriter {
-            tx: parking_lot::Mutex::new(Some(tx)),
-            thread: parking_lot::Mutex::new(Some(thread)),
-        })
+        Ok(WalWriter { tx: parking_lot::Mutex::new(Some(tx)), thread: parking_lot::Mutex::new(Some(thread)) })
     }
 
     /// Appends a frame; resolves once it is durable and `on_durable` has run.
@@ -116,20 +100,14 @@ impl Drop for WalWriter {
 
 fn create_wal_file(wal_dir: &Path, number: u64) -> Result<File> {
     let path = wal_file_path(wal_dir, number);
-    let file = OpenOptions::new()
-        .create_new(true)
-        .append(true)
-        .open(&path)
-        .map_err(|e| StorageError::io(&path, e))?;
+    let file = OpenOptions::new().create_new(true).append(true).open(&path).map_err(|e| StorageError::io(&path, e))?;
     // The new directory entry must be durable too, or a crash could lose the whole file.
     sync_dir(wal_dir)?;
     Ok(file)
 }
 
 pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| StorageError::io(dir, e))
+    File::open(dir).and_then(|d| d.sync_all()).map_err(|e| StorageError::io(dir, e))
 }
 
 struct WriterState {
@@ -242,12 +220,16 @@ mod tests {
                 let applied = Arc::clone(&applied);
                 s.spawn(move || {
                     for i in 0..50 {
-                        let frame = encode_batch(1, 1, 0, t * 100 + i, &[NewEvent { timestamp: 1, message: "m".into() }]);
+                        let frame =
+                            encode_batch(1, 1, 0, t * 100 + i, &[NewEvent { timestamp: 1, message: "m".into() }]);
                         let applied = Arc::clone(&applied);
                         writer
-                            .append_blocking(frame, Box::new(move || {
-                                applied.fetch_add(1, Ordering::SeqCst);
-                            }))
+                            .append_blocking(
+                                frame,
+                                Box::new(move || {
+                                    applied.fetch_add(1, Ordering::SeqCst);
+                                }),
+                            )
                             .unwrap();
                     }
                 });

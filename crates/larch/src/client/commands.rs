@@ -38,7 +38,12 @@ pub fn groups(args: GroupsArgs) -> Result<(), String> {
         let page = client.call("DescribeLogGroups", &input)?;
         for g in page["logGroups"].as_array().into_iter().flatten() {
             let retention = g["retentionInDays"].as_u64().map(|d| format!("{d}d")).unwrap_or_else(|| "never".into());
-            println!("{}\tretention={}\tstoredBytes={}", g["logGroupName"].as_str().unwrap_or(""), retention, g["storedBytes"]);
+            println!(
+                "{}\tretention={}\tstoredBytes={}",
+                g["logGroupName"].as_str().unwrap_or(""),
+                retention,
+                g["storedBytes"]
+            );
         }
         token = page["nextToken"].as_str().map(String::from);
         if token.is_none() {
@@ -120,7 +125,13 @@ pub fn tail(args: TailArgs) -> Result<(), String> {
                     seen_at_start.clear();
                 }
                 seen_at_start.insert(id);
-                let _ = writeln!(out, "{} {} {}", format_ts(ts), e["logStreamName"].as_str().unwrap_or(""), e["message"].as_str().unwrap_or(""));
+                let _ = writeln!(
+                    out,
+                    "{} {} {}",
+                    format_ts(ts),
+                    e["logStreamName"].as_str().unwrap_or(""),
+                    e["message"].as_str().unwrap_or("")
+                );
             }
             let _ = out.flush();
             token = page["nextToken"].as_str().map(String::from);
@@ -150,7 +161,9 @@ pub fn ingest(args: IngestArgs) -> Result<(), String> {
     ensure_exists(&client, "CreateLogGroup", json!({"logGroupName": args.group}))?;
     ensure_exists(&client, "CreateLogStream", json!({"logGroupName": args.group, "logStreamName": args.stream}))?;
     let reader: Box<dyn BufRead> = match &args.file {
-        Some(path) => Box::new(std::io::BufReader::new(std::fs::File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?)),
+        Some(path) => Box::new(std::io::BufReader::new(
+            std::fs::File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?,
+        )),
         None => Box::new(std::io::BufReader::new(std::io::stdin())),
     };
     let started = Instant::now();
@@ -186,14 +199,22 @@ pub fn ingest(args: IngestArgs) -> Result<(), String> {
         batch.push(json!({"timestamp": last_ts, "message": text}));
         if last_progress.elapsed() >= Duration::from_secs(1) {
             last_progress = Instant::now();
-            eprint!("\r{events} events, {:.1} MB, {:.0} events/s   ", bytes as f64 / 1e6, events as f64 / started.elapsed().as_secs_f64());
+            eprint!(
+                "\r{events} events, {:.1} MB, {:.0} events/s   ",
+                bytes as f64 / 1e6,
+                events as f64 / started.elapsed().as_secs_f64()
+            );
         }
     }
     if !batch.is_empty() {
         send_batch(&client, &args.group, &args.stream, batch)?;
     }
     let secs = started.elapsed().as_secs_f64().max(1e-9);
-    eprintln!("\r{events} events, {:.1} MB in {secs:.1}s ({:.0} events/s)   ", bytes as f64 / 1e6, events as f64 / secs);
+    eprintln!(
+        "\r{events} events, {:.1} MB in {secs:.1}s ({:.0} events/s)   ",
+        bytes as f64 / 1e6,
+        events as f64 / secs
+    );
     Ok(())
 }
 
@@ -234,7 +255,8 @@ fn retryable(error: &ClientError) -> bool {
 
 /// `2026-11-25T10:11:12.345Z`.
 pub fn format_ts(ms: i64) -> String {
-    let t = time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     let f = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
     t.format(&f).unwrap_or_default()
 }

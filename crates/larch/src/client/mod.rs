@@ -55,7 +55,10 @@ impl Client {
             .or_else(|| std::env::var("AWS_DEFAULT_REGION").ok())
             .unwrap_or_else(|| "us-east-1".into());
         let credentials = credentials(args)?;
-        let http = reqwest::blocking::Client::builder().timeout(Duration::from_secs(120)).build().map_err(|e| e.to_string())?;
+        let http = reqwest::blocking::Client::builder()
+            .timeout(Duration::from_secs(120))
+            .build()
+            .map_err(|e| e.to_string())?;
         Ok(Client { endpoint: args.endpoint.trim_end_matches('/').to_string(), region, credentials, http })
     }
 
@@ -67,21 +70,28 @@ impl Client {
         headers.insert("content-type", http::HeaderValue::from_static("application/x-amz-json-1.1"));
         headers.insert(
             "x-amz-target",
-            http::HeaderValue::from_str(&format!("Logs_20140328.{operation}")).map_err(|e| ClientError::Transport(e.to_string()))?,
+            http::HeaderValue::from_str(&format!("Logs_20140328.{operation}"))
+                .map_err(|e| ClientError::Transport(e.to_string()))?,
         );
         let method = http::Method::POST;
-        let parts = larch_sigv4::RequestParts { method: &method, path: &url, query: "", headers: &headers, body: &body };
-        let signed = larch_sigv4::try_sign(&parts, &self.credentials, &self.region, "logs", time::OffsetDateTime::now_utc())
-            .map_err(|e| ClientError::Transport(format!("cannot sign request: {e}")))?;
+        let parts =
+            larch_sigv4::RequestParts { method: &method, path: &url, query: "", headers: &headers, body: &body };
+        let signed =
+            larch_sigv4::try_sign(&parts, &self.credentials, &self.region, "logs", time::OffsetDateTime::now_utc())
+                .map_err(|e| ClientError::Transport(format!("cannot sign request: {e}")))?;
         let mut request = self.http.post(&url).body(body);
         for (name, value) in headers.iter().chain(signed.iter().map(|(n, v)| (n, v))) {
             request = request.header(name.as_str(), value.as_bytes());
         }
-        let response = request.send().map_err(|e| ClientError::Transport(format!("cannot reach {}: {e}", self.endpoint)))?;
+        let response =
+            request.send().map_err(|e| ClientError::Transport(format!("cannot reach {}: {e}", self.endpoint)))?;
         let status = response.status().as_u16();
         let text = response.text().map_err(|e| ClientError::Transport(e.to_string()))?;
-        let value: Value = if text.is_empty() { Value::Object(Default::default()) } else {
-            serde_json::from_str(&text).map_err(|e| ClientError::Transport(format!("invalid response ({status}): {e}")))?
+        let value: Value = if text.is_empty() {
+            Value::Object(Default::default())
+        } else {
+            serde_json::from_str(&text)
+                .map_err(|e| ClientError::Transport(format!("invalid response ({status}): {e}")))?
         };
         if status >= 300 {
             let code = value["__type"].as_str().unwrap_or("UnknownError");
@@ -109,7 +119,11 @@ fn credentials(args: &ConnectArgs) -> Result<larch_sigv4::Credentials, String> {
             args.data.display()
         )
     })?;
-    Ok(larch_sigv4::Credentials { access_key_id: key.access_key_id, secret_access_key: key.secret_access_key, session_token: None })
+    Ok(larch_sigv4::Credentials {
+        access_key_id: key.access_key_id,
+        secret_access_key: key.secret_access_key,
+        session_token: None,
+    })
 }
 
 /// Parses `10m`, `2h`, `3d`, `45s`, `500ms` into milliseconds.

@@ -55,7 +55,8 @@ pub fn run(args: QueryArgs) -> Result<(), String> {
         (None, Some(d)) => end - parse_duration_ms(d)? / 1000,
         (None, None) => end - 3600,
     };
-    let mut input = json!({"queryString": args.query, "startTime": start, "endTime": end, "queryLanguage": args.language});
+    let mut input =
+        json!({"queryString": args.query, "startTime": start, "endTime": end, "queryLanguage": args.language});
     if !args.groups.is_empty() {
         input["logGroupNames"] = json!(args.groups);
     }
@@ -123,24 +124,33 @@ fn print_rows(results: &Value, output: Output) {
             }
         }
     }
-    let cell = |row: &Vec<(String, String)>, column: &str| row.iter().find(|(f, _)| f == column).map(|(_, v)| v.clone()).unwrap_or_default();
+    let cell = |row: &Vec<(String, String)>, column: &str| {
+        row.iter().find(|(f, _)| f == column).map(|(_, v)| v.clone()).unwrap_or_default()
+    };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match output {
         Output::Json => {
-            let objects: Vec<Value> = rows.iter().map(|r| Value::Object(r.iter().map(|(f, v)| (f.clone(), json!(v))).collect())).collect();
+            let objects: Vec<Value> =
+                rows.iter().map(|r| Value::Object(r.iter().map(|(f, v)| (f.clone(), json!(v))).collect())).collect();
             let _ = writeln!(out, "{}", serde_json::to_string_pretty(&objects).unwrap_or_default());
         }
         Output::Csv => {
             let _ = writeln!(out, "{}", columns.iter().map(|c| csv_escape(c)).collect::<Vec<_>>().join(","));
             for row in &rows {
-                let _ = writeln!(out, "{}", columns.iter().map(|c| csv_escape(&cell(row, c))).collect::<Vec<_>>().join(","));
+                let _ = writeln!(
+                    out,
+                    "{}",
+                    columns.iter().map(|c| csv_escape(&cell(row, c))).collect::<Vec<_>>().join(",")
+                );
             }
         }
         Output::Table => {
             let widths: Vec<usize> = columns
                 .iter()
-                .map(|c| rows.iter().map(|r| cell(r, c).chars().count().min(120)).max().unwrap_or(0).max(c.chars().count()))
+                .map(|c| {
+                    rows.iter().map(|r| cell(r, c).chars().count().min(120)).max().unwrap_or(0).max(c.chars().count())
+                })
                 .collect();
             let line = |values: Vec<String>| -> String {
                 values
