@@ -265,6 +265,8 @@ fn run(args: RunArgs) -> Result<(), String> {
     step(&format!("generating a {} corpus", args.size));
     let corpus_dir = work.join("corpus");
     let _ = std::fs::remove_dir_all(&corpus_dir);
+    // the baseline files are derived from the corpus, whose timestamps move with "now"
+    let _ = std::fs::remove_dir_all(work.join("baselines"));
     let t = Instant::now();
     let end_ms = now_ms() / 300_000 * 300_000;
     let manifest = corpus::generate(

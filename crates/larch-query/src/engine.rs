@@ -2,7 +2,11 @@
 //! statistics GetQueryResults reports.
 
 use datafusion::dataframe::DataFrame;
+use std::sync::{Arc, LazyLock};
+
 use datafusion::execution::context::SessionConfig;
+use datafusion::execution::memory_pool::FairSpillPool;
+use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::functions_aggregate::expr_fn as agg;
 use datafusion::prelude::{SessionContext, col, lit};
 use larch_insights::{CommandKind, DiffBaseline, Query};
@@ -37,10 +41,20 @@ fn session_with(lookups: Option<LookupTables>) -> SessionContext {
     config.options_mut().execution.parquet.schema_force_view_types = false;
     config.options_mut().execution.parquet.pushdown_filters = true;
     if let Some(lookups) = lookups {
-        config = config.with_extension(std::sync::Arc::new(lookups));
+        config = config.with_extension(Arc::new(lookups));
     }
-    SessionContext::new_with_config(config)
+    SessionContext::new_with_config_rt(config, Arc::clone(&RUNTIME))
 }
+
+/// Memory all running queries share. Sorts, aggregations and joins that would exceed it spill
+/// to temporary files instead of growing without bound; the pool is fair, so one big query
+/// cannot starve the others.
+const QUERY_MEMORY_BYTES: usize = 2 << 30;
+
+static RUNTIME: LazyLock<Arc<RuntimeEnv>> = LazyLock::new(|| {
+    let pool = Arc::new(FairSpillPool::new(QUERY_MEMORY_BYTES));
+    RuntimeEnvBuilder::new().with_memory_pool(pool).build_arc().unwrap_or_else(|_| Arc::new(RuntimeEnv::default()))
+});
 
 /// The baseline window `[start, end]` (ms) of a query with `diff`, if it has one.
 pub fn diff_window(ast: &Query, params: &CompileParams) -> Option<(i64, i64)> {
