@@ -233,3 +233,36 @@ def test_timestamps_are_epoch_millis(server, log_group):
     g = server.raw("DescribeLogGroups", {"logGroupNamePrefix": log_group}).json()["logGroups"][0]
     assert isinstance(g["creationTime"], int)
     assert abs(g["creationTime"] - before) < 60_000
+
+
+def test_truncated_body_gets_a_clean_error_and_the_server_survives(server):
+    """A client that announces more body than it sends and closes its side gets a 4xx (or a
+    closed connection), never a hang; the server keeps serving."""
+    import socket
+
+    port = int(server.endpoint.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(
+            b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-amz-json-1.1\r\n"
+            b"X-Amz-Target: Logs_20140328.DescribeLogGroups\r\nContent-Length: 1000\r\n\r\n{\"limit\": 5"
+        )
+        s.shutdown(socket.SHUT_WR)
+        response = b""
+        while chunk := s.recv(65536):
+            response += chunk
+    if response:
+        status = int(response.split(b" ", 2)[1])
+        assert 400 <= status < 500, response[:200]
+    assert requests.get(server.endpoint + "/health", timeout=5).status_code == 200
+
+
+def test_garbage_bytes_get_a_clean_error(server):
+    r = requests.post(
+        server.endpoint + "/",
+        data=bytes(range(256)) * 10,
+        headers={"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "Logs_20140328.DescribeLogGroups"},
+        timeout=10,
+    )
+    assert 400 <= r.status_code < 500
+    assert r.json()["__type"] in ("MissingAuthenticationTokenException", "SerializationException")
+    assert requests.get(server.endpoint + "/health", timeout=5).status_code == 200

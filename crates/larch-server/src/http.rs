@@ -52,13 +52,8 @@ async fn api(State(app): State<Arc<AppState>>, request: Request) -> Response {
                 "Only POST / is served by the API.",
             ));
         }
-        let body = axum::body::to_bytes(body, app.max_body_bytes).await.map_err(|_| {
-            ApiError::new(
-                "RequestEntityTooLargeException",
-                StatusCode::PAYLOAD_TOO_LARGE,
-                format!("Request body exceeds the maximum of {} bytes.", app.max_body_bytes),
-            )
-        })?;
+        let body =
+            axum::body::to_bytes(body, app.max_body_bytes).await.map_err(|e| body_error(&e, app.max_body_bytes))?;
         let query = parts.uri.query().unwrap_or("");
         let headers = with_host_header(&parts);
         let (account, region) = authenticate(&app, &parts.method, parts.uri.path(), query, &headers, &body)?;
@@ -94,6 +89,22 @@ async fn handle(ctx: &RequestContext, headers: &HeaderMap, operation: &str, body
     let result = dispatch(ctx, operation, input).await;
     tracing::debug!(operation, account = %ctx.account, elapsed_us = started.elapsed().as_micros() as u64, ok = result.is_ok(), "request");
     result
+}
+
+/// A body that could not be read: too large (413), or cut off / malformed on the wire (400).
+fn body_error(error: &axum::Error, max: usize) -> ApiError {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = source {
+        if e.is::<http_body_util::LengthLimitError>() {
+            return ApiError::new(
+                "RequestEntityTooLargeException",
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("Request body exceeds the maximum of {max} bytes."),
+            );
+        }
+        source = e.source();
+    }
+    ApiError::serialization(format!("Could not read the request body: {error}"))
 }
 
 /// HTTP/2 carries the host as `:authority` (in the URI), but SigV4 signs it as `host`.
