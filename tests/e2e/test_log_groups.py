@@ -294,3 +294,25 @@ def test_list_log_groups_pagination(logs, five_groups, unique):
             break
     assert sorted(seen) == expected
     assert len(seen) == len(set(seen))
+
+
+def test_list_log_groups_tag_and_source_filters(logs, unique):
+    prod = f"/e2e/tags/{unique}/prod"
+    dev = f"/e2e/tags/{unique}/dev"
+    bare = f"/e2e/tags/{unique}/bare"
+    logs.create_log_group(logGroupName=prod, tags={"env": "production", "team": "a"})
+    logs.create_log_group(logGroupName=dev, tags={"env": "dev"})
+    logs.create_log_group(logGroupName=bare)
+
+    def names(**kw):
+        got = logs.list_log_groups(logGroupNamePattern=unique, **kw)["logGroups"]
+        return sorted(g["logGroupName"] for g in got if g["logGroupName"].startswith(f"/e2e/tags/{unique}/"))
+
+    assert names() == sorted([bare, dev, prod])
+    assert names(logGroupTags=[{"key": "env"}]) == sorted([dev, prod])
+    assert names(logGroupTags=[{"key": "env", "values": ["prod*"]}]) == [prod]
+    assert names(logGroupTags=[{"key": "env", "values": ["!production"]}]) == [dev]
+    assert names(logGroupTags=[{"key": "env"}, {"key": "team", "values": ["a"]}]) == [prod]
+    # larch groups have no data sources or field indexes: such filters match nothing.
+    assert names(fieldIndexNames=["requestId"]) == []
+    assert names(dataSources=[{"name": "amazon_vpc"}]) == []

@@ -165,10 +165,52 @@ struct ListInput {
     log_group_class: Option<String>,
     next_token: Option<String>,
     limit: Option<usize>,
+    data_sources: Option<Vec<Value>>,
+    field_index_names: Option<Vec<String>>,
+    log_group_tags: Option<Vec<TagFilter>>,
+    account_identifiers: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+struct TagFilter {
+    key: String,
+    values: Option<Vec<String>>,
+}
+
+impl TagFilter {
+    /// The group has the key and, when values are given, a value matching any of them.
+    fn matches(&self, tags: &BTreeMap<String, String>) -> bool {
+        let Some(value) = tags.get(&self.key) else { return false };
+        match &self.values {
+            None => true,
+            Some(specs) if specs.is_empty() => true,
+            Some(specs) => specs.iter().any(|spec| tag_value_matches(spec, value)),
+        }
+    }
+}
+
+/// `prod` exact, `prod*` / `*prod` / `*prod*` wildcards, `!spec` negation (case-sensitive).
+fn tag_value_matches(spec: &str, value: &str) -> bool {
+    if let Some(negated) = spec.strip_prefix('!') {
+        return !tag_value_matches(negated, value);
+    }
+    match (spec.strip_prefix('*'), spec.strip_suffix('*')) {
+        (Some(rest), _) if rest.ends_with('*') && !rest.is_empty() => value.contains(&rest[..rest.len() - 1]),
+        (Some(rest), _) => value.ends_with(rest),
+        (None, Some(prefix)) => value.starts_with(prefix),
+        (None, None) => value == spec,
+    }
 }
 
 pub fn list(ctx: &RequestContext, input: Value) -> ApiResult<Value> {
     let input: ListInput = parse(input)?;
+    if input.account_identifiers.as_ref().is_some_and(|a| a.iter().any(|id| id != &ctx.account)) {
+        return Err(ApiError::invalid_parameter("Cross-account observability is not configured for this account."));
+    }
+    // larch's log groups have no data sources and no field indexes yet: filtering on either
+    // matches nothing (rather than silently ignoring the filter).
+    let impossible = input.data_sources.is_some() || input.field_index_names.is_some();
+    let tag_filters = input.log_group_tags.unwrap_or_default();
     let after = input.next_token.as_deref().map(|t| tokens::decode("list-groups", t)).transpose()?;
     let alternatives: Vec<(bool, String)> = input
         .log_group_name_pattern
@@ -182,6 +224,8 @@ pub fn list(ctx: &RequestContext, input: Value) -> ApiResult<Value> {
             }))
             && input.log_group_class.as_deref().is_none_or(|c| g.log_group_class == c)
             && after.as_deref().is_none_or(|a| g.name.as_str() > a)
+            && !impossible
+            && tag_filters.iter().all(|f| f.matches(&g.tags))
     });
     let (page, more) = take_page(matching, input.limit.unwrap_or(50));
     let items: Vec<Value> = page
@@ -194,4 +238,21 @@ pub fn list(ctx: &RequestContext, input: Value) -> ApiResult<Value> {
         out.insert("nextToken".into(), Value::String(tokens::encode("list-groups", &last.name)));
     }
     Ok(Value::Object(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tag_value_matches;
+
+    #[test]
+    fn tag_value_specs() {
+        assert!(tag_value_matches("prod", "prod"));
+        assert!(!tag_value_matches("prod", "production"));
+        assert!(tag_value_matches("prod*", "production"));
+        assert!(tag_value_matches("*tion", "production"));
+        assert!(tag_value_matches("*duct*", "production"));
+        assert!(tag_value_matches("!prod", "dev"));
+        assert!(!tag_value_matches("!prod*", "production"));
+        assert!(!tag_value_matches("Prod", "prod"));
+    }
 }
