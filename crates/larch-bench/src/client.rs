@@ -26,22 +26,14 @@ pub struct Prepared {
 
 #[derive(Debug)]
 pub enum CallError {
-    Api {
-        status: u16,
-        code: String,
-        message: String,
-    },
+    Api { status: u16, code: String, message: String },
     Transport(String),
 }
 
 impl std::fmt::Display for CallError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            CallError::Api {
-                status,
-                code,
-                message,
-            } => write!(f, "{status} {code}: {message}"),
+            CallError::Api { status, code, message } => write!(f, "{status} {code}: {message}"),
             CallError::Transport(m) => write!(f, "transport: {m}"),
         }
     }
@@ -71,13 +63,7 @@ impl Client {
     pub fn prepare(operation: &'static str, input: &Value, events: u64, billable: u64) -> Prepared {
         let body = serde_json::to_vec(input).expect("json");
         let sha256 = hex::encode(Sha256::digest(&body));
-        Prepared {
-            operation,
-            body: bytes::Bytes::from(body),
-            sha256,
-            events,
-            billable,
-        }
+        Prepared { operation, body: bytes::Bytes::from(body), sha256, events, billable }
     }
 
     pub async fn call(&self, operation: &'static str, input: &Value) -> Result<Value, CallError> {
@@ -89,33 +75,16 @@ impl Client {
     /// checks against the body) and sends.
     pub async fn send(&self, p: &Prepared) -> Result<Value, CallError> {
         let mut headers = http::HeaderMap::new();
-        headers.insert(
-            "content-type",
-            http::HeaderValue::from_static("application/x-amz-json-1.1"),
-        );
+        headers.insert("content-type", http::HeaderValue::from_static("application/x-amz-json-1.1"));
         headers.insert(
             "x-amz-target",
             http::HeaderValue::from_str(&format!("Logs_20140328.{}", p.operation)).expect("header"),
         );
-        headers.insert(
-            "x-amz-content-sha256",
-            http::HeaderValue::from_str(&p.sha256).expect("header"),
-        );
+        headers.insert("x-amz-content-sha256", http::HeaderValue::from_str(&p.sha256).expect("header"));
         let method = http::Method::POST;
-        let parts = larch_sigv4::RequestParts {
-            method: &method,
-            path: &self.url,
-            query: "",
-            headers: &headers,
-            body: &p.body,
-        };
-        let signed = larch_sigv4::sign(
-            &parts,
-            &self.creds,
-            "us-east-1",
-            "logs",
-            time::OffsetDateTime::now_utc(),
-        );
+        let parts =
+            larch_sigv4::RequestParts { method: &method, path: &self.url, query: "", headers: &headers, body: &p.body };
+        let signed = larch_sigv4::sign(&parts, &self.creds, "us-east-1", "logs", time::OffsetDateTime::now_utc());
         for (n, v) in signed {
             headers.insert(n, v);
         }
@@ -128,10 +97,7 @@ impl Client {
             .await
             .map_err(|e| CallError::Transport(e.to_string()))?;
         let status = response.status().as_u16();
-        let text = response
-            .bytes()
-            .await
-            .map_err(|e| CallError::Transport(e.to_string()))?;
+        let text = response.bytes().await.map_err(|e| CallError::Transport(e.to_string()))?;
         let value: Value = if text.is_empty() {
             Value::Object(Default::default())
         } else {

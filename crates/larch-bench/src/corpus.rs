@@ -62,9 +62,7 @@ impl Rng {
             z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
             z ^ (z >> 31)
         };
-        Rng {
-            s: [next(), next(), next(), next()],
-        }
+        Rng { s: [next(), next(), next(), next()] }
     }
     pub fn u64(&mut self) -> u64 {
         let result = self.s[1].wrapping_mul(5).rotate_left(7).wrapping_mul(9);
@@ -107,23 +105,14 @@ impl Rng {
     }
     pub fn uuid(&mut self) -> String {
         let h = self.hex(32);
-        format!(
-            "{}-{}-{}-{}-{}",
-            &h[0..8],
-            &h[8..12],
-            &h[12..16],
-            &h[16..20],
-            &h[20..32]
-        )
+        format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
     }
 }
 
 /// "50MB", "1GB", "500k", "1048576" → bytes (decimal units, as in the issue).
 pub fn parse_size(text: &str) -> Result<u64, String> {
     let t = text.trim().to_ascii_uppercase();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
+    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
     let n: f64 = num.parse().map_err(|_| format!("invalid size: {text}"))?;
     let factor = match unit.trim_end_matches('B') {
@@ -139,20 +128,9 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
     Ok((n * factor) as u64)
 }
 
-const LAMBDA_FUNCTIONS: [(&str, u32); 4] = [
-    ("orders-api", 512),
-    ("payments", 256),
-    ("thumbnailer", 1024),
-    ("auth-authorizer", 128),
-];
-const SERVICES: [&str; 6] = [
-    "checkout",
-    "search",
-    "inventory",
-    "accounts",
-    "cart",
-    "recommendations",
-];
+const LAMBDA_FUNCTIONS: [(&str, u32); 4] =
+    [("orders-api", 512), ("payments", 256), ("thumbnailer", 1024), ("auth-authorizer", 128)];
+const SERVICES: [&str; 6] = ["checkout", "search", "inventory", "accounts", "cart", "recommendations"];
 const APP_GROUP: &str = "/app/api";
 const ACCESS_GROUP: &str = "/nginx/access";
 
@@ -171,8 +149,7 @@ struct Sink {
 impl Sink {
     fn emit(&mut self, group: &str, stream: &str, ts: i64, message: &str) -> std::io::Result<()> {
         debug_assert!(!message.contains('\n'));
-        let line =
-            serde_json::json!({"grp": group, "stream": stream, "ts": ts, "message": message});
+        let line = serde_json::json!({"grp": group, "stream": stream, "ts": ts, "message": message});
         serde_json::to_writer(&mut self.ndjson, &line)?;
         self.ndjson.write_all(b"\n")?;
         self.raw.write_all(message.as_bytes())?;
@@ -187,13 +164,7 @@ impl Sink {
 }
 
 /// Writes a corpus of about `target_bytes` billable bytes into `dir`.
-pub fn generate(
-    dir: &Path,
-    target_bytes: u64,
-    seed: u64,
-    end_ms: i64,
-    span_ms: i64,
-) -> std::io::Result<Manifest> {
+pub fn generate(dir: &Path, target_bytes: u64, seed: u64, end_ms: i64, span_ms: i64) -> std::io::Result<Manifest> {
     fs::create_dir_all(dir.join("raw"))?;
     let mut rng = Rng::new(seed);
     let needle = format!("needle-{}", rng.hex(12));
@@ -221,9 +192,7 @@ pub fn generate(
             span_ms,
             &mut g,
             i == 1,
-            |rng, ts, stream_index, first, out| {
-                lambda_invocation(rng, ts, *memory, stream_index, first, out)
-            },
+            |rng, ts, stream_index, first, out| lambda_invocation(rng, ts, *memory, stream_index, first, out),
         )?;
         groups.push(info);
     }
@@ -268,10 +237,7 @@ pub fn generate(
         needle_events: sink.needle_events,
         groups,
     };
-    fs::write(
-        dir.join("manifest.json"),
-        serde_json::to_vec_pretty(&manifest)?,
-    )?;
+    fs::write(dir.join("manifest.json"), serde_json::to_vec_pretty(&manifest)?)?;
     Ok(manifest)
 }
 
@@ -299,10 +265,7 @@ fn gen_group(
     for i in 0..500 {
         sample.clear();
         unit(&mut sample_rng, start_ms, 0, i == 0, &mut sample);
-        sample_bytes += sample
-            .iter()
-            .map(|(_, m)| m.len() as u64 + EVENT_OVERHEAD)
-            .sum::<u64>();
+        sample_bytes += sample.iter().map(|(_, m)| m.len() as u64 + EVENT_OVERHEAD).sum::<u64>();
     }
     let unit_bytes = (sample_bytes / 500).max(1);
     let n_streams = (budget / STREAM_BYTES).clamp(2, 64) as usize;
@@ -314,19 +277,11 @@ fn gen_group(
 
     let raw_name = group.trim_start_matches('/').replace('/', "_");
     let raw_path = dir.join("raw").join(format!("{raw_name}.log"));
-    let old_raw = std::mem::replace(
-        &mut sink.raw,
-        BufWriter::with_capacity(1 << 20, File::create(&raw_path)?),
-    );
+    let old_raw = std::mem::replace(&mut sink.raw, BufWriter::with_capacity(1 << 20, File::create(&raw_path)?));
     drop(old_raw);
 
-    let mut info = GroupInfo {
-        name: group.to_owned(),
-        kind: kind.to_owned(),
-        streams: Vec::new(),
-        events: 0,
-        billable_bytes: 0,
-    };
+    let mut info =
+        GroupInfo { name: group.to_owned(), kind: kind.to_owned(), streams: Vec::new(), events: 0, billable_bytes: 0 };
     let events_before = sink.events;
     let bytes_before = sink.message_bytes;
     let mut buf = Vec::new();
@@ -366,11 +321,7 @@ fn gen_group(
 /// Puts the needle where it keeps the event well-formed: in a Lambda app line, in the JSON
 /// `msg`, in the access log's query string.
 fn plant(kind: &str, unit: &mut Unit, needle: &str) {
-    let (_, m) = if kind == "lambda" {
-        &mut unit[1]
-    } else {
-        &mut unit[0]
-    };
+    let (_, m) = if kind == "lambda" { &mut unit[1] } else { &mut unit[0] };
     *m = match kind {
         "json" => m.replacen("\"msg\":\"", &format!("\"msg\":\"trace {needle} "), 1),
         "access" => m.replacen(" HTTP/1.1\"", &format!("?trace={needle} HTTP/1.1\""), 1),
@@ -394,9 +345,7 @@ fn iso(ts: i64) -> String {
 }
 
 fn clf_time(ts: i64) -> String {
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
     let t = time::OffsetDateTime::from_unix_timestamp_nanos(ts as i128 * 1_000_000)
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     format!(
@@ -440,14 +389,7 @@ const ERROR_MSGS: [&str; 3] = [
     "ConditionalCheckFailedException: The conditional request failed",
 ];
 
-fn lambda_invocation(
-    rng: &mut Rng,
-    ts: i64,
-    memory: u32,
-    _stream: usize,
-    cold: bool,
-    out: &mut Unit,
-) {
+fn lambda_invocation(rng: &mut Rng, ts: i64, memory: u32, _stream: usize, cold: bool, out: &mut Unit) {
     let id = rng.uuid();
     out.push((ts, format!("START RequestId: {id} Version: $LATEST")));
     let duration = rng.skewed(45.0).min(29_000.0);
@@ -529,9 +471,7 @@ const AGENTS: [&str; 4] = [
 ];
 
 fn access_event(rng: &mut Rng, ts: i64, out: &mut Unit) {
-    let path = rng
-        .pick(&PATHS)
-        .replace("{id}", &rng.below(100_000).to_string());
+    let path = rng.pick(&PATHS).replace("{id}", &rng.below(100_000).to_string());
     let method = if path.starts_with("/static") || path == "/healthz" {
         "GET"
     } else {
@@ -581,10 +521,7 @@ mod tests {
         let end = 1_800_000_000_000;
         let ma = generate(&a, 2_000_000, 7, end, 3_600_000).unwrap();
         let mb = generate(&b, 2_000_000, 7, end, 3_600_000).unwrap();
-        assert_eq!(
-            fs::read(a.join("events.ndjson")).unwrap(),
-            fs::read(b.join("events.ndjson")).unwrap()
-        );
+        assert_eq!(fs::read(a.join("events.ndjson")).unwrap(), fs::read(b.join("events.ndjson")).unwrap());
         assert!(ma.billable_bytes > 1_600_000 && ma.billable_bytes < 2_600_000);
         assert!(ma.needle_events >= 1);
         assert_eq!(ma.events, mb.events);

@@ -57,16 +57,9 @@ pub async fn create(client: &Client, group: &str, streams: &[String]) -> Result<
         Err(CallError::Api { code, .. }) if code == "ResourceAlreadyExistsException" => Ok(()),
         Err(e) => Err(e.to_string()),
     };
-    ok(client
-        .call("CreateLogGroup", &json!({"logGroupName": group}))
-        .await)?;
+    ok(client.call("CreateLogGroup", &json!({"logGroupName": group})).await)?;
     for s in streams {
-        ok(client
-            .call(
-                "CreateLogStream",
-                &json!({"logGroupName": group, "logStreamName": s}),
-            )
-            .await)?;
+        ok(client.call("CreateLogStream", &json!({"logGroupName": group, "logStreamName": s})).await)?;
     }
     Ok(())
 }
@@ -91,12 +84,7 @@ pub fn corpus_batches(corpus: &Path) -> Result<Vec<Prepared>, String> {
         {
             let n = events.len() as u64;
             let body = json!({"logGroupName": g, "logStreamName": s, "logEvents": events});
-            out.entry((g, s)).or_default().push(Client::prepare(
-                "PutLogEvents",
-                &body,
-                n,
-                billable,
-            ));
+            out.entry((g, s)).or_default().push(Client::prepare("PutLogEvents", &body, n, billable));
         }
     };
     for line in std::io::BufReader::with_capacity(1 << 20, file).lines() {
@@ -119,8 +107,7 @@ pub fn corpus_batches(corpus: &Path) -> Result<Vec<Prepared>, String> {
     }
     flush(&mut current, &mut per_stream);
     // round-robin across streams, keeping each stream's batches in time order
-    let mut queues: Vec<std::collections::VecDeque<Prepared>> =
-        per_stream.into_values().map(Into::into).collect();
+    let mut queues: Vec<std::collections::VecDeque<Prepared>> = per_stream.into_values().map(Into::into).collect();
     let mut out = Vec::new();
     loop {
         let mut any = false;
@@ -154,15 +141,9 @@ fn finish(
     elapsed: Duration,
     cpu: f64,
 ) -> IngestResult {
-    let mut lat: Vec<f64> = tallies
-        .iter()
-        .flat_map(|t| t.latencies.iter().copied())
-        .collect();
+    let mut lat: Vec<f64> = tallies.iter().flat_map(|t| t.latencies.iter().copied()).collect();
     lat.sort_by(f64::total_cmp);
-    let mut sent: Vec<f64> = tallies
-        .iter()
-        .flat_map(|t| t.sent.iter().copied())
-        .collect();
+    let mut sent: Vec<f64> = tallies.iter().flat_map(|t| t.sent.iter().copied()).collect();
     sent.sort_by(f64::total_cmp);
     let secs = elapsed.as_secs_f64();
     let events: u64 = tallies.iter().map(|t| t.events).sum();
@@ -200,8 +181,7 @@ fn record(t: &mut Tally, r: Result<Value, CallError>, p: &Prepared, ms: f64) {
         }
         Ok(v) => {
             t.errors += 1;
-            t.first_error
-                .get_or_insert_with(|| format!("rejected events: {v}"));
+            t.first_error.get_or_insert_with(|| format!("rejected events: {v}"));
         }
         Err(e) => {
             t.errors += 1;
@@ -225,14 +205,8 @@ pub async fn run_batches(
     for _ in 0..connections {
         let (client, batches, next) = (client.clone(), batches.clone(), next.clone());
         tasks.push(tokio::spawn(async move {
-            let mut t = Tally {
-                latencies: Vec::new(),
-                sent: Vec::new(),
-                errors: 0,
-                first_error: None,
-                events: 0,
-                billable: 0,
-            };
+            let mut t =
+                Tally { latencies: Vec::new(), sent: Vec::new(), errors: 0, first_error: None, events: 0, billable: 0 };
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(p) = batches.get(i) else { break };
@@ -270,13 +244,9 @@ pub fn small_messages(corpus: &Path, n: usize) -> Vec<String> {
 
 fn small_body(group: &str, stream: &str, msgs: &[String], k: u64) -> Prepared {
     let now = crate::now_ms();
-    let events: Vec<Value> = (0..10)
-        .map(|j| json!({"timestamp": now, "message": &msgs[(k as usize * 10 + j) % msgs.len()]}))
-        .collect();
-    let billable: u64 = events
-        .iter()
-        .map(|e| e["message"].as_str().map_or(0, str::len) as u64 + EVENT_OVERHEAD)
-        .sum();
+    let events: Vec<Value> =
+        (0..10).map(|j| json!({"timestamp": now, "message": &msgs[(k as usize * 10 + j) % msgs.len()]})).collect();
+    let billable: u64 = events.iter().map(|e| e["message"].as_str().map_or(0, str::len) as u64 + EVENT_OVERHEAD).sum();
     Client::prepare(
         "PutLogEvents",
         &json!({"logGroupName": group, "logStreamName": stream, "logEvents": events}),
@@ -309,13 +279,8 @@ pub async fn run_small(
     match rate {
         None => {
             for w in 0..connections {
-                let (client, msgs, counter, streams, group) = (
-                    client.clone(),
-                    msgs.clone(),
-                    counter.clone(),
-                    streams.clone(),
-                    group.clone(),
-                );
+                let (client, msgs, counter, streams, group) =
+                    (client.clone(), msgs.clone(), counter.clone(), streams.clone(), group.clone());
                 tasks.push(tokio::spawn(async move {
                     let mut t = new_tally();
                     let stream = &streams[w % streams.len()];
@@ -340,8 +305,7 @@ pub async fn run_small(
                 }
                 tokio::time::sleep_until(scheduled.into()).await;
                 let permit = permits.clone().acquire_owned().await.expect("semaphore");
-                let (client, msgs, streams, group) =
-                    (client.clone(), msgs.clone(), streams.clone(), group.clone());
+                let (client, msgs, streams, group) = (client.clone(), msgs.clone(), streams.clone(), group.clone());
                 tasks.push(tokio::spawn(async move {
                     let mut t = new_tally();
                     let p = small_body(&group, &streams[k as usize % streams.len()], &msgs, k);
@@ -370,12 +334,5 @@ pub async fn run_small(
 }
 
 fn new_tally() -> Tally {
-    Tally {
-        latencies: Vec::new(),
-        sent: Vec::new(),
-        errors: 0,
-        first_error: None,
-        events: 0,
-        billable: 0,
-    }
+    Tally { latencies: Vec::new(), sent: Vec::new(), errors: 0, first_error: None, events: 0, billable: 0 }
 }

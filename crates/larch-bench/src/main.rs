@@ -26,10 +26,7 @@ use crate::client::Client;
 use crate::server::Server;
 
 pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
 #[derive(Parser)]
@@ -112,16 +109,10 @@ struct RunArgs {
 fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
-        Cmd::Gen {
-            size,
-            seed,
-            out,
-            span_hours,
-        } => corpus::parse_size(&size)
+        Cmd::Gen { size, seed, out, span_hours } => corpus::parse_size(&size)
             .and_then(|bytes| {
                 let end = now_ms() / 300_000 * 300_000;
-                corpus::generate(&out, bytes, seed, end, span_hours * 3_600_000)
-                    .map_err(|e| e.to_string())
+                corpus::generate(&out, bytes, seed, end, span_hours * 3_600_000).map_err(|e| e.to_string())
             })
             .map(|m| {
                 println!(
@@ -166,20 +157,14 @@ impl Baselines {
             .map_err(|e| format!("cannot start {}: {e}", python.display()))?;
         let stdin = child.stdin.take().ok_or("no stdin")?;
         let stdout = BufReader::new(child.stdout.take().ok_or("no stdout")?);
-        Ok(Baselines {
-            child,
-            stdin,
-            stdout,
-        })
+        Ok(Baselines { child, stdin, stdout })
     }
 
     fn call(&mut self, req: &Value) -> Result<Value, String> {
         writeln!(self.stdin, "{req}").map_err(|e| e.to_string())?;
         self.stdin.flush().map_err(|e| e.to_string())?;
         let mut line = String::new();
-        self.stdout
-            .read_line(&mut line)
-            .map_err(|e| e.to_string())?;
+        self.stdout.read_line(&mut line).map_err(|e| e.to_string())?;
         if line.is_empty() {
             return Err("baselines process exited".into());
         }
@@ -220,31 +205,21 @@ fn machine_facts() -> Value {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+            s.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
         })
         .unwrap_or_default();
     let mem = std::fs::read_to_string("/proc/meminfo")
         .ok()
         .and_then(|s| s.lines().next().map(str::to_owned))
         .unwrap_or_default();
-    let cores = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(0);
-    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
-        .unwrap_or_default()
-        .trim()
-        .to_owned();
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default().trim().to_owned();
     json!({"cpu": cpu, "cores": cores, "memory": mem, "kernel": kernel})
 }
 
 fn run(args: RunArgs) -> Result<(), String> {
     let target = corpus::parse_size(&args.size)?;
-    let work = args
-        .work
-        .clone()
-        .unwrap_or_else(|| std::env::temp_dir().join(format!("larch-bench-{}", args.size)));
+    let work = args.work.clone().unwrap_or_else(|| std::env::temp_dir().join(format!("larch-bench-{}", args.size)));
     std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -269,14 +244,8 @@ fn run(args: RunArgs) -> Result<(), String> {
     let _ = std::fs::remove_dir_all(work.join("baselines"));
     let t = Instant::now();
     let end_ms = now_ms() / 300_000 * 300_000;
-    let manifest = corpus::generate(
-        &corpus_dir,
-        target,
-        args.seed,
-        end_ms,
-        args.span_hours * 3_600_000,
-    )
-    .map_err(|e| format!("corpus: {e}"))?;
+    let manifest = corpus::generate(&corpus_dir, target, args.seed, end_ms, args.span_hours * 3_600_000)
+        .map_err(|e| format!("corpus: {e}"))?;
     results["corpus"] = json!({
         "events": manifest.events, "billable_bytes": manifest.billable_bytes,
         "message_bytes": manifest.message_bytes, "needle_events": manifest.needle_events,
@@ -295,38 +264,21 @@ fn run(args: RunArgs) -> Result<(), String> {
     let data = work.join("larch-data");
     let _ = std::fs::remove_dir_all(&data);
     let config = work.join("larch.toml");
-    std::fs::write(
-        &config,
-        "# larch-bench: defaults except the query row cap\n[query]\nmax_rows = 100000\n",
-    )
-    .map_err(|e| e.to_string())?;
+    std::fs::write(&config, "# larch-bench: defaults except the query row cap\n[query]\nmax_rows = 100000\n")
+        .map_err(|e| e.to_string())?;
     let log = work.join("larch.log");
     let _ = std::fs::remove_file(&log);
     let mut srv = Server::start(&args.larch, &data, &config, &log)?;
-    let client = Client::new(
-        &srv.endpoint(),
-        server::KEY_ID,
-        server::SECRET,
-        args.small_connections.max(args.connections) * 2,
-    );
+    let client =
+        Client::new(&srv.endpoint(), server::KEY_ID, server::SECRET, args.small_connections.max(args.connections) * 2);
     rt.block_on(load::create_corpus_groups(&client, &manifest))?;
 
     // 3. ingest, 1 MB batches
     step("preparing 1 MB PutLogEvents batches");
     let batches = Arc::new(load::corpus_batches(&corpus_dir)?);
-    step(&format!(
-        "ingesting {} batches over {} connections",
-        batches.len(),
-        args.connections
-    ));
+    step(&format!("ingesting {} batches over {} connections", batches.len(), args.connections));
     let perf = profile(&args, srv.pid(), "ingest_1mb");
-    let big = rt.block_on(load::run_batches(
-        &client,
-        batches.clone(),
-        args.connections,
-        srv.pid(),
-        "1 MB batches",
-    ));
+    let big = rt.block_on(load::run_batches(&client, batches.clone(), args.connections, srv.pid(), "1 MB batches"));
     drop(batches);
     if let Some(p) = perf {
         p.stop();
@@ -334,12 +286,7 @@ fn run(args: RunArgs) -> Result<(), String> {
     let ingest_peak_rss = server::vm_bytes(srv.pid(), "VmHWM:");
     step(&format!(
         "1 MB batches: {:.1} MB/s billable, {:.0} events/s, p50 {:.1} ms p99 {:.1} ms, {:.1} MB per server CPU-s, {} errors",
-        big.billable_mb_per_s,
-        big.events_per_s,
-        big.ack_p50_ms,
-        big.ack_p99_ms,
-        big.mb_per_server_cpu_s,
-        big.errors
+        big.billable_mb_per_s, big.events_per_s, big.ack_p50_ms, big.ack_p99_ms, big.mb_per_server_cpu_s, big.errors
     ));
     results["ingest_1mb"] = serde_json::to_value(&big).unwrap_or_default();
     results["ingest_peak_rss_bytes"] = json!(ingest_peak_rss);
@@ -348,9 +295,7 @@ fn run(args: RunArgs) -> Result<(), String> {
     step("stopping the server to flush, measuring storage");
     let stop_time = srv.stop()?;
     let seg = server::dir_bytes(&data.join("segments"), &[]);
-    let catalog = std::fs::metadata(data.join("catalog.redb"))
-        .map(|m| m.len())
-        .unwrap_or(0);
+    let catalog = std::fs::metadata(data.join("catalog.redb")).map(|m| m.len()).unwrap_or(0);
     let wal = server::dir_bytes(&data.join("wal"), &[]);
     let stored = seg + catalog;
     results["storage"] = json!({
@@ -366,28 +311,15 @@ fn run(args: RunArgs) -> Result<(), String> {
         manifest.billable_bytes as f64 / stored as f64
     ));
     srv.restart(&log)?;
-    let client = Client::new(
-        &srv.endpoint(),
-        server::KEY_ID,
-        server::SECRET,
-        args.small_connections * 2,
-    );
+    let client = Client::new(&srv.endpoint(), server::KEY_ID, server::SECRET, args.small_connections * 2);
 
     // 5. 10-event batches: saturation, then half of it with latency and visibility probes
-    let small_streams: Vec<String> = (0..args.small_connections)
-        .map(|i| format!("2026/11/25/[$LATEST]{:032x}", i + 1))
-        .collect();
+    let small_streams: Vec<String> =
+        (0..args.small_connections).map(|i| format!("2026/11/25/[$LATEST]{:032x}", i + 1)).collect();
     rt.block_on(load::create(&client, "/bench/ext", &small_streams))?;
-    rt.block_on(load::create(
-        &client,
-        "/bench/visibility",
-        &["probe".into()],
-    ))?;
+    rt.block_on(load::create(&client, "/bench/visibility", &["probe".into()]))?;
     let msgs = Arc::new(load::small_messages(&corpus_dir, 10_000));
-    step(&format!(
-        "10-event batches at saturation for {}s",
-        args.small_secs
-    ));
+    step(&format!("10-event batches at saturation for {}s", args.small_secs));
     let perf = profile(&args, srv.pid(), "ingest_10ev");
     let sat = rt.block_on(load::run_small(
         &client,
@@ -428,10 +360,7 @@ fn run(args: RunArgs) -> Result<(), String> {
         half.sent_p50_ms.unwrap_or(f64::NAN),
         half.sent_p99_ms.unwrap_or(f64::NAN),
     ));
-    step(&format!(
-        "{} ingest→queryable probes under the same half load",
-        args.vis_samples
-    ));
+    step(&format!("{} ingest→queryable probes under the same half load", args.vis_samples));
     let (half_probed, (vis, vis_failures)) = rt.block_on(async {
         tokio::join!(
             load::run_small(
@@ -444,13 +373,7 @@ fn run(args: RunArgs) -> Result<(), String> {
                 Some(half_rate),
                 srv.pid(),
             ),
-            queries::visibility_samples(
-                &client,
-                "/bench/visibility",
-                "probe",
-                args.vis_samples,
-                srv.pid()
-            )
+            queries::visibility_samples(&client, "/bench/visibility", "probe", args.vis_samples, srv.pid())
         )
     });
     let mut vis_sorted = vis.clone();
@@ -466,8 +389,7 @@ fn run(args: RunArgs) -> Result<(), String> {
     ));
     results["ingest_10ev_saturation"] = serde_json::to_value(&sat).unwrap_or_default();
     results["ingest_10ev_half_load"] = serde_json::to_value(&half).unwrap_or_default();
-    results["ingest_10ev_half_load_with_probes"] =
-        serde_json::to_value(&half_probed).unwrap_or_default();
+    results["ingest_10ev_half_load_with_probes"] = serde_json::to_value(&half_probed).unwrap_or_default();
     results["ingest_to_queryable"] = json!({
         "samples": vis.len(), "failures": vis_failures,
         "p50_ms": load::percentile(&vis_sorted, 50.0),
@@ -484,9 +406,7 @@ fn run(args: RunArgs) -> Result<(), String> {
             (Some(py), Some(script)) => {
                 step("baselines: loading Parquet, DuckDB and chDB native tables");
                 let mut b = Baselines::start(py, script)?;
-                match b.call(
-                    &json!({"op": "prepare", "corpus": corpus_dir, "work": work.join("baselines")}),
-                ) {
+                match b.call(&json!({"op": "prepare", "corpus": corpus_dir, "work": work.join("baselines")})) {
                     Ok(v) => {
                         step(&format!("baselines ready: {v}"));
                         results["baselines_prepare"] = v;
@@ -506,13 +426,7 @@ fn run(args: RunArgs) -> Result<(), String> {
         .output()
         .ok()
         .filter(|o| o.status.success())
-        .map(|o| {
-            String::from_utf8_lossy(&o.stdout)
-                .lines()
-                .next()
-                .unwrap_or("")
-                .to_owned()
-        });
+        .map(|o| String::from_utf8_lossy(&o.stdout).lines().next().unwrap_or("").to_owned());
     results["ripgrep"] = json!(rg.clone().unwrap_or_else(|| "not installed".into()));
 
     // 7. queries, warm, interleaved
@@ -526,24 +440,14 @@ fn run(args: RunArgs) -> Result<(), String> {
         let groups = q.groups.names(&manifest);
         let qs = if q.last_hour { end_s - 3600 } else { start_s };
         let run_larch = |srv: &Server| {
-            rt.block_on(queries::run_insights(
-                &client,
-                &groups,
-                qs,
-                end_s,
-                &q.insights,
-                srv.pid(),
-                timeout,
-            ))
+            rt.block_on(queries::run_insights(&client, &groups, qs, end_s, &q.insights, srv.pid(), timeout))
         };
         let mut entry = json!({"id": q.id, "title": q.title, "insights": q.insights,
             "duckdb_sql": q.duckdb, "clickhouse_sql": q.clickhouse});
         let mut larch_runs = Vec::new();
         let mut larch_err = None;
-        let mut base_runs: Vec<(String, Vec<f64>, Option<String>, Value)> = BASELINE_ENGINES
-            .iter()
-            .map(|(e, f)| (format!("{e}-{f}"), Vec::new(), None, Value::Null))
-            .collect();
+        let mut base_runs: Vec<(String, Vec<f64>, Option<String>, Value)> =
+            BASELINE_ENGINES.iter().map(|(e, f)| (format!("{e}-{f}"), Vec::new(), None, Value::Null)).collect();
         base_runs.push(("ripgrep".into(), Vec::new(), None, Value::Null));
         let perf = profile(&args, srv.pid(), &format!("query_{}", q.id));
         // warm-up
@@ -560,18 +464,11 @@ fn run(args: RunArgs) -> Result<(), String> {
             }
             if let Some(b) = baselines.as_mut() {
                 for (i, (engine, format)) in BASELINE_ENGINES.iter().enumerate() {
-                    let sql = if *engine == "duckdb" {
-                        &q.duckdb
-                    } else {
-                        &q.clickhouse
-                    };
-                    match b.call(
-                        &json!({"op": "query", "engine": engine, "format": format, "sql": sql}),
-                    ) {
+                    let sql = if *engine == "duckdb" { &q.duckdb } else { &q.clickhouse };
+                    match b.call(&json!({"op": "query", "engine": engine, "format": format, "sql": sql})) {
                         Ok(v) => {
                             base_runs[i].1.push(v["ms"].as_f64().unwrap_or(f64::NAN));
-                            base_runs[i].3 =
-                                json!({"rows": v["rows"], "first_row": v["first_row"]});
+                            base_runs[i].3 = json!({"rows": v["rows"], "first_row": v["first_row"]});
                         }
                         Err(e) => base_runs[i].2 = Some(e),
                     }
@@ -637,21 +534,11 @@ fn run(args: RunArgs) -> Result<(), String> {
             let client = Client::new(&srv.endpoint(), server::KEY_ID, server::SECRET, 4);
             let groups = q.groups.names(&manifest);
             let qs = if q.last_hour { end_s - 3600 } else { start_s };
-            let r = rt.block_on(queries::run_insights(
-                &client,
-                &groups,
-                qs,
-                end_s,
-                &q.insights,
-                srv.pid(),
-                timeout,
-            ));
+            let r = rt.block_on(queries::run_insights(&client, &groups, qs, end_s, &q.insights, srv.pid(), timeout));
             step(&format!(
                 "cold {}: {}",
                 q.id,
-                r.as_ref()
-                    .map(|r| format!("{:.1} ms", r.ms))
-                    .unwrap_or_else(|e| e.clone())
+                r.as_ref().map(|r| format!("{:.1} ms", r.ms)).unwrap_or_else(|e| e.clone())
             ));
             cold.insert(
                 q.id.to_owned(),
@@ -670,18 +557,11 @@ fn run(args: RunArgs) -> Result<(), String> {
     results["load_average_end"] = json!(server::load_average());
     results["finished_at_ms"] = json!(now_ms());
 
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| work.join("results.json"));
+    let out = args.out.clone().unwrap_or_else(|| work.join("results.json"));
     if let Some(dir) = out.parent() {
         let _ = std::fs::create_dir_all(dir);
     }
-    std::fs::write(
-        &out,
-        serde_json::to_vec_pretty(&results).unwrap_or_default(),
-    )
-    .map_err(|e| e.to_string())?;
+    std::fs::write(&out, serde_json::to_vec_pretty(&results).unwrap_or_default()).map_err(|e| e.to_string())?;
     println!("{}", report::table(&results));
     println!("results: {}", out.display());
     Ok(())
@@ -690,11 +570,7 @@ fn run(args: RunArgs) -> Result<(), String> {
 /// Commit and number of locally modified files of the working tree the harness runs in.
 fn git_state() -> Value {
     let run = |args: &[&str]| {
-        Command::new("git")
-            .args(args)
-            .output()
-            .ok()
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        Command::new("git").args(args).output().ok().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
     };
     json!({
         "commit": run(&["rev-parse", "--short", "HEAD"]),

@@ -188,10 +188,7 @@ pub fn suite(m: &Manifest) -> Vec<Query> {
 impl Query {
     pub fn rg_args(&self, raw_dir: &std::path::Path) -> Option<Vec<String>> {
         let mut args = self.rg.clone()?;
-        args.splice(
-            0..0,
-            ["--no-filename".to_string(), "--count-matches".into()],
-        );
+        args.splice(0..0, ["--no-filename".to_string(), "--count-matches".into()]);
         // expand the glob ourselves: rg has no shell
         let pattern = self.groups.raw_glob();
         let mut files: Vec<String> = std::fs::read_dir(raw_dir)
@@ -210,9 +207,7 @@ impl Query {
 fn glob_match(pattern: &str, name: &str) -> bool {
     match pattern.split_once('*') {
         None => pattern == name,
-        Some((pre, post)) => {
-            name.len() >= pre.len() + post.len() && name.starts_with(pre) && name.ends_with(post)
-        }
+        Some((pre, post)) => name.len() >= pre.len() + post.len() && name.starts_with(pre) && name.ends_with(post),
     }
 }
 

@@ -15,11 +15,7 @@ pub fn median(v: &[f64]) -> f64 {
     let mut s = v.to_vec();
     s.sort_by(f64::total_cmp);
     let n = s.len();
-    if n % 2 == 1 {
-        s[n / 2]
-    } else {
-        (s[n / 2 - 1] + s[n / 2]) / 2.0
-    }
+    if n % 2 == 1 { s[n / 2] } else { (s[n / 2 - 1] + s[n / 2]) / 2.0 }
 }
 
 fn f(v: &Value, digits: usize) -> String {
@@ -36,15 +32,8 @@ fn mb(v: &Value) -> String {
     }
 }
 
-const ENGINES: [&str; 7] = [
-    "duckdb-ndjson",
-    "duckdb-parquet",
-    "duckdb-native",
-    "chdb-ndjson",
-    "chdb-parquet",
-    "chdb-native",
-    "ripgrep",
-];
+const ENGINES: [&str; 7] =
+    ["duckdb-ndjson", "duckdb-parquet", "duckdb-native", "chdb-ndjson", "chdb-parquet", "chdb-native", "ripgrep"];
 
 pub fn table(r: &Value) -> String {
     let mut o = String::new();
@@ -69,10 +58,7 @@ pub fn table(r: &Value) -> String {
         ("1 MB batches (saturation)", "ingest_1mb"),
         ("10-event batches (saturation)", "ingest_10ev_saturation"),
         ("10-event batches (half load)", "ingest_10ev_half_load"),
-        (
-            "10-event batches (half load + visibility probes)",
-            "ingest_10ev_half_load_with_probes",
-        ),
+        ("10-event batches (half load + visibility probes)", "ingest_10ev_half_load_with_probes"),
     ] {
         let i = &r[key];
         let _ = writeln!(
@@ -132,11 +118,7 @@ pub fn table(r: &Value) -> String {
         let _ = write!(o, " {e} |");
     }
     let _ = writeln!(o, " larch / best baseline | larch / best native |");
-    let _ = writeln!(
-        o,
-        "|---|---|---|---|{}---|---|",
-        "---|".repeat(ENGINES.len())
-    );
+    let _ = writeln!(o, "|---|---|---|---|{}---|---|", "---|".repeat(ENGINES.len()));
     for q in r["queries"].as_array().into_iter().flatten() {
         let l = &q["larch"];
         let larch_med = l["median_ms"].as_f64().unwrap_or(f64::NAN);

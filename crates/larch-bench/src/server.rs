@@ -39,11 +39,7 @@ impl Server {
 
     fn spawn(&mut self, log: &Path) -> Result<(), String> {
         let port = free_port()?;
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(log)
-            .map_err(|e| e.to_string())?;
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(log).map_err(|e| e.to_string())?;
         let child = Command::new(&self.binary)
             .args(["serve", "--listen"])
             .arg(format!("127.0.0.1:{port}"))
@@ -82,9 +78,7 @@ impl Server {
             return Ok(Duration::ZERO);
         };
         let t = Instant::now();
-        let _ = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status();
+        let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
         let deadline = Instant::now() + Duration::from_secs(300);
         loop {
             if let Ok(Some(_)) = child.try_wait() {
@@ -125,9 +119,7 @@ fn health(port: u16) -> bool {
         return false;
     };
     let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
-    if s.write_all(b"GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-        .is_err()
-    {
+    if s.write_all(b"GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").is_err() {
         return false;
     }
     let mut buf = [0u8; 16];
@@ -143,11 +135,7 @@ pub fn cpu_seconds(pid: u32) -> f64 {
     let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
     let f: Vec<&str> = rest.split_whitespace().collect();
     // rest[0] is field 3 (state); utime is field 14, stime 15
-    let ticks = |i: usize| {
-        f.get(i - 3)
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
+    let ticks = |i: usize| f.get(i - 3).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
     (ticks(14) + ticks(15)) / clock_ticks()
 }
 
@@ -237,9 +225,7 @@ impl Perf {
     }
 
     pub fn stop(mut self) {
-        let _ = Command::new("kill")
-            .args(["-INT", &self.0.id().to_string()])
-            .status();
+        let _ = Command::new("kill").args(["-INT", &self.0.id().to_string()]).status();
         let deadline = Instant::now() + Duration::from_secs(60);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.0.try_wait() {
