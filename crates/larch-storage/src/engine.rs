@@ -18,7 +18,7 @@ use crate::memtable::{Memtable, build_batch};
 use crate::model::{GroupId, LogGroup, LogStream, NewEvent, SegmentMeta, StreamId};
 use crate::read::{EventPage, EventRead, PageCollector};
 use crate::schema::idx;
-use crate::segment::{RowFilter, read_segment, write_segment};
+use crate::segment::{RowFilter, partition_by_time, read_segment, write_segment};
 use crate::stats::StorageStats;
 use crate::wal::{self, WalWriter, encode_batch, list_wal_files, read_wal_file};
 
@@ -37,6 +37,9 @@ pub struct StorageConfig {
     pub flush_bytes: usize,
     /// How often expired segments are deleted.
     pub retention_interval: Duration,
+    /// Time span of one segment: a flush writes one segment per log group and span, so
+    /// queries over a recent window skip whole segments of older data.
+    pub segment_span: Duration,
 }
 
 impl StorageConfig {
@@ -46,6 +49,7 @@ impl StorageConfig {
             flush_interval: Duration::from_secs(30),
             flush_bytes: 64 << 20,
             retention_interval: Duration::from_secs(60),
+            segment_span: Duration::from_secs(3600),
         }
     }
 }
@@ -432,10 +436,12 @@ impl Storage {
             let batches = keep_live_rows(&buffer.batches, &live, cutoff)?;
             let dir = self.group_dir(*group_id);
             std::fs::create_dir_all(&dir).map_err(|e| StorageError::io(&dir, e))?;
-            let file_name = format!("{:020}-{:020}.parquet", buffer.min_timestamp.max(0), closed_wal);
-            let path = dir.join(&file_name);
-            if let Some(segment) = write_segment(&path, &batches)? {
-                written.push((*group_id, format!("segments/{group_id}/{file_name}"), segment));
+            for (partition, rows) in partition_by_time(&batches, self.inner.config.segment_span.as_millis() as i64)? {
+                let file_name = format!("{:020}-{:020}.parquet", partition.max(0), closed_wal);
+                let path = dir.join(&file_name);
+                if let Some(segment) = write_segment(&path, std::slice::from_ref(&rows))? {
+                    written.push((*group_id, format!("segments/{group_id}/{file_name}"), segment));
+                }
             }
         }
         let stream_ids: HashSet<StreamId> = frozen

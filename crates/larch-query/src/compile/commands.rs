@@ -10,7 +10,7 @@ use super::kind::{Kind, to_bool, to_num, to_str};
 use super::{Column, Compiler};
 use crate::error::Result;
 use crate::scan::cols;
-use crate::udf::{CaptureUdf, translate_regex, udf};
+use crate::udf::{CapturesUdf, translate_regex, udf};
 
 impl Compiler<'_> {
     pub(crate) fn command(&mut self, command: &Command) -> Result<()> {
@@ -190,12 +190,16 @@ impl Compiler<'_> {
             ParseMode::Logfmt { alias } => return self.parse_logfmt(&text, &alias.name),
             ParseMode::Csv { aliases } => return self.parse_csv(&text, aliases),
         };
-        // Both forms become named groups g0, g1, ... after translation.
+        // Both forms become named groups g0, g1, ... after translation. The regex runs once
+        // per row into a hidden list column; each field takes its element.
         let translated = translate_regex(&regex);
+        let captures = self.fresh();
+        let all = udf(CapturesUdf::default()).call(vec![text, lit(translated), lit(names.len() as i64)]);
+        self.frame = self.take_frame().with_column(&captures, all)?;
         for (i, name) in names.iter().enumerate() {
-            let capture =
-                udf(CaptureUdf::default()).call(vec![text.clone(), lit(translated.clone()), lit(format!("g{i}"))]);
-            self.define(name, capture, Kind::Dyn)?;
+            let element =
+                datafusion::functions_nested::expr_fn::array_element(col(captures.as_str()), lit(i as i64 + 1));
+            self.define(name, element, Kind::Dyn)?;
         }
         Ok(())
     }

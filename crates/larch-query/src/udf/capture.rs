@@ -1,5 +1,5 @@
-//! Regex support with Insights syntax: `insights_capture(text, regex, group)` (one capture of
-//! the first match, for `parse`) and `insights_regex_match(text, regex)` (unanchored search,
+//! Regex support with Insights syntax: `insights_captures(text, regex, n)` (the named groups
+//! of the first match, for `parse`) and `insights_regex_match(text, regex)` (unanchored search,
 //! for `like /re/` and `=~`).
 //!
 //! Insights allows capture names such as `(?<@user>…)` that the `regex` crate rejects, so
@@ -68,43 +68,60 @@ pub fn compile(pattern: &str) -> std::result::Result<Arc<Regex>, String> {
     Ok(regex)
 }
 
+/// `insights_captures(text, regex, n)`: the named groups g0..g(n-1) of the first match as a
+/// list (one regex run per row for all the fields of a `parse`); null when nothing matches.
 #[derive(Debug, PartialEq, Eq, Hash)]
-pub struct CaptureUdf {
+pub struct CapturesUdf {
     signature: Signature,
 }
 
-impl Default for CaptureUdf {
+impl Default for CapturesUdf {
     fn default() -> Self {
-        CaptureUdf {
-            signature: Signature::exact(vec![DataType::Utf8, DataType::Utf8, DataType::Utf8], Volatility::Immutable),
+        CapturesUdf {
+            signature: Signature::exact(vec![DataType::Utf8, DataType::Utf8, DataType::Int64], Volatility::Immutable),
         }
     }
 }
 
-impl ScalarUDFImpl for CaptureUdf {
+impl CapturesUdf {
+    fn item_type() -> DataType {
+        DataType::List(Arc::new(datafusion::arrow::datatypes::Field::new("item", DataType::Utf8, true)))
+    }
+}
+
+impl ScalarUDFImpl for CapturesUdf {
     fn name(&self) -> &str {
-        "insights_capture"
+        "insights_captures"
     }
     fn signature(&self) -> &Signature {
         &self.signature
     }
     fn return_type(&self, _: &[DataType]) -> Result<DataType> {
-        Ok(DataType::Utf8)
+        Ok(Self::item_type())
     }
-    /// Args: text, pattern (already translated group names `gN`), group name.
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let texts = string_arg(&args.args[0], args.number_rows)?;
         let pattern = literal_string(&args.args[1])?;
-        let group = literal_string(&args.args[2])?;
+        let count = match &args.args[2] {
+            ColumnarValue::Scalar(datafusion::common::ScalarValue::Int64(Some(n))) => usize::try_from(*n).unwrap_or(0),
+            _ => return exec_err!("insights_captures needs a literal group count"),
+        };
         let regex = match compile(&pattern) {
             Ok(r) => r,
             Err(e) => return exec_err!("invalid regex: {e}"),
         };
-        let mut out = StringBuilder::with_capacity(texts.len(), 0);
+        let names: Vec<String> = (0..count).map(|i| format!("g{i}")).collect();
+        let mut out = datafusion::arrow::array::ListBuilder::new(StringBuilder::new());
         for text in texts.iter() {
-            let value =
-                text.and_then(|t| regex.captures(t)).and_then(|c| c.name(&group).map(|m| m.as_str().to_string()));
-            out.append_option(value);
+            match text.and_then(|t| regex.captures(t)) {
+                Some(caps) => {
+                    for name in &names {
+                        out.values().append_option(caps.name(name).map(|m| m.as_str()));
+                    }
+                    out.append(true);
+                }
+                None => out.append(false),
+            }
         }
         Ok(ColumnarValue::Array(Arc::new(out.finish())))
     }

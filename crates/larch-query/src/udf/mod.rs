@@ -10,7 +10,7 @@ mod md5;
 mod number;
 pub mod scalar;
 
-pub use capture::{CaptureUdf, RegexMatchUdf, compile, translate_regex};
+pub use capture::{CapturesUdf, RegexMatchUdf, compile, translate_regex};
 pub use field::FieldUdf;
 pub use histogram::HistogramUdf;
 pub use number::ToNumberUdf;
