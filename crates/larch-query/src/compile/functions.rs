@@ -3,7 +3,7 @@
 use datafusion::arrow::datatypes::DataType;
 use datafusion::functions::expr_fn as f;
 use datafusion::prelude::{Expr, cast, col, lit, when};
-use larch_insights::{ExprKind, Span};
+use larch_insights::{ExprKind, Period, Span};
 
 use super::Compiler;
 use super::expr::floor_millis;
@@ -238,11 +238,11 @@ impl Compiler<'_> {
         let ExprKind::Duration(d) = &args[0].kind else {
             return Err(self.malformed(args[0].span, "bin() needs a time period such as 5m."));
         };
-        let Some(ms) = d.bin_millis() else {
-            return Err(self
-                .malformed(span, "Calendar periods (month, quarter, year) in bin() are not supported by larch yet."));
-        };
-        Ok((floor_millis(col(cols::TS), ms.max(1) as i64), Kind::Time))
+        match d.bin_period() {
+            Some(Period::Millis(ms)) => Ok((floor_millis(col(cols::TS), ms.max(1) as i64), Kind::Time)),
+            Some(Period::Months(months)) => Ok((month_floor_expr(col(cols::TS), months), Kind::Time)),
+            None => Err(self.malformed(span, "The period of bin() is too large.")),
+        }
     }
 
     fn date_round(&mut self, name: &str, args: &[larch_insights::Expr], span: Span) -> Result<(Expr, Kind)> {
@@ -250,16 +250,30 @@ impl Compiler<'_> {
         let ExprKind::Duration(d) = &args[1].kind else {
             return Err(self.malformed(args[1].span, format!("{name}() needs a time period such as 1h.")));
         };
-        let Some(ms) = d.millis() else {
-            return Err(self.malformed(span, "Calendar periods (month, quarter, year) are not supported by larch yet."));
+        let millis = to_millis(value, kind);
+        let (floored, next) = match d.period() {
+            Some(Period::Millis(ms)) => {
+                let ms = ms.max(1) as i64;
+                let floored = floor_millis(millis.clone(), ms);
+                (floored.clone(), floored + lit(ms))
+            }
+            Some(Period::Months(months)) => {
+                let floored = month_floor_expr(millis.clone(), months);
+                // The next period starts at the floor of a time safely inside it.
+                let next = month_floor_expr(floored.clone() + lit(months as i64 * 32 * 86_400_000), months);
+                (floored, next)
+            }
+            None => return Err(self.malformed(span, format!("The period of {name}() is too large."))),
         };
-        let ms = ms.max(1) as i64;
-        let floored = floor_millis(to_millis(value.clone(), kind), ms);
         if name == "datefloor" {
             return Ok((floored, Kind::Time));
         }
-        let millis = to_millis(value, kind);
-        let ceil = when(floored.clone().eq(millis), floored.clone()).otherwise(floored + lit(ms))?;
+        let ceil = when(floored.clone().eq(millis), floored).otherwise(next)?;
         Ok((ceil, Kind::Time))
     }
+}
+
+/// Calendar floor of epoch milliseconds to `months` months.
+fn month_floor_expr(ms: Expr, months: u64) -> Expr {
+    crate::udf::udf(crate::udf::MonthFloorUdf::default()).call(vec![cast(ms, DataType::Int64), lit(months as i64)])
 }

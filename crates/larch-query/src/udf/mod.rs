@@ -3,6 +3,7 @@
 //! Insights regex syntax.
 
 mod capture;
+mod months;
 mod field;
 mod histogram;
 pub mod json;
@@ -10,6 +11,7 @@ mod md5;
 mod number;
 pub mod scalar;
 
+pub use months::{MonthFloorUdf, month_floor};
 pub use capture::{CapturesUdf, RegexMatchUdf, compile, translate_regex};
 pub use field::FieldUdf;
 pub use histogram::HistogramUdf;
