@@ -184,20 +184,29 @@ impl Storage {
     pub fn log_groups(&self, account: &str) -> Vec<LogGroup> {
         let state = self.inner.catalog.read();
         let range = (account.to_string(), String::new())..;
-        let groups: Vec<LogGroup> = state
+        let mut groups: Vec<LogGroup> = state
             .group_names
             .range(range)
             .take_while(|((a, _), _)| a == account)
             .filter_map(|(_, id)| state.groups.get(id).cloned())
             .collect();
+        // One pass over the segments for all groups, not one per group.
+        let mut bytes: HashMap<GroupId, u64> = HashMap::new();
+        for segment in state.segments.values() {
+            *bytes.entry(segment.group_id).or_default() += segment.raw_bytes;
+        }
         drop(state);
+        let memtable = self.inner.memtable.read();
+        for part in [&memtable.active, &memtable.frozen] {
+            for (group_id, buffer) in part.iter() {
+                *bytes.entry(*group_id).or_default() += buffer.raw_bytes as u64;
+            }
+        }
+        drop(memtable);
+        for g in &mut groups {
+            g.stored_bytes = bytes.get(&g.id).copied().unwrap_or(0);
+        }
         groups
-            .into_iter()
-            .map(|mut g| {
-                g.stored_bytes = self.stored_bytes(g.id);
-                g
-            })
-            .collect()
     }
 
     /// Applies `update` to a group durably (retention, tags, KMS key, ...).

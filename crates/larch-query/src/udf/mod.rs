@@ -3,18 +3,18 @@
 //! Insights regex syntax.
 
 mod capture;
-mod months;
 mod field;
 mod histogram;
 pub mod json;
 mod md5;
+mod months;
 mod number;
 pub mod scalar;
 
-pub use months::{MonthFloorUdf, month_floor};
 pub use capture::{CapturesUdf, RegexMatchUdf, compile, translate_regex};
 pub use field::FieldUdf;
 pub use histogram::HistogramUdf;
+pub use months::{MonthFloorUdf, month_floor};
 pub use number::ToNumberUdf;
 pub use scalar::{Op, ScalarFn};
 
