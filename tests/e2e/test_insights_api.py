@@ -143,3 +143,27 @@ def test_larch_query_command(server, app_group):
     )
     assert out.returncode == 0, out.stderr.decode()
     assert json.loads(out.stdout) == [{"level": "ERROR", "n": "10"}, {"level": "INFO", "n": "30"}]
+
+
+def test_lookup_tables_and_the_lookup_command(logs, app_group, unique):
+    group, base = app_group
+    table = f"users_{unique}"
+    arn = logs.create_lookup_table(lookupTableName=table, tableBody="id,name,team\nu0,Ana,blue\nu1,Bo,red\n")["lookupTableArn"]
+    try:
+        described = logs.describe_lookup_tables(lookupTableNamePrefix=table)["lookupTables"]
+        assert [t["lookupTableArn"] for t in described] == [arn]
+        q = logs.start_query(
+            logGroupName=group, startTime=base // 1000 - 60, endTime=now_ms() // 1000 + 60,
+            queryString=f"fields user.id as uid | lookup {table} uid as id OUTPUT team | stats count(*) as n by team | sort team",
+        )
+        res = wait_complete(logs, q["queryId"])
+        rows = [dict((c["field"], c["value"]) for c in r) for r in res["results"]]
+        # u0 → blue (14 events), u1 → red (13); u2 is not in the table: team is null, sorted last.
+        assert rows == [{"team": "blue", "n": "14"}, {"team": "red", "n": "13"}, {"n": "13"}], rows
+        code, message, _ = client_error(
+            logs.start_query, logGroupName=group, startTime=base // 1000, endTime=now_ms() // 1000,
+            queryString="fields user.id as uid | lookup no_such_table uid as id OUTPUT team",
+        )
+        assert code == "MalformedQueryException", message
+    finally:
+        logs.delete_lookup_table(lookupTableArn=arn)

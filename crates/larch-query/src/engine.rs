@@ -104,11 +104,10 @@ async fn query_input(
 }
 
 /// The lookup tables of the account that owns `groups`, when the query uses `lookup`.
-fn lookups_for(storage: &Storage, groups: &[LogGroup], ast: &Query) -> Option<LookupTables> {
+fn lookups_for(storage: &Storage, account: &str, ast: &Query) -> Option<LookupTables> {
     if !ast.commands.iter().any(|c| matches!(c.kind, CommandKind::Lookup { .. })) {
         return None;
     }
-    let account = groups.first().map(|g| g.account.as_str()).unwrap_or_default();
     Some(crate::service::lookup::load_tables(storage.data_dir(), account))
 }
 
@@ -122,8 +121,15 @@ fn scan_groups(storage: &Storage, groups: &[LogGroup]) -> Vec<ScanGroup> {
 }
 
 /// Checks that a query compiles (for StartQuery's synchronous MalformedQueryException).
-pub async fn check(query_text: &str, ast: &Query, params: CompileParams) -> Result<()> {
-    let ctx = session();
+/// The account's lookup tables are loaded, so a missing table or column is reported here too.
+pub async fn check(
+    storage: &Storage,
+    account: &str,
+    query_text: &str,
+    ast: &Query,
+    params: CompileParams,
+) -> Result<()> {
+    let ctx = session_with(lookups_for(storage, account, ast));
     let base = base_frame(&ctx, &[], params.start_ms, params.end_ms).await?;
     let input = query_input(&ctx, &[], ast, &params, &base).await?;
     compile(query_text, ast, input, params)?;
@@ -138,7 +144,8 @@ pub async fn execute(
     ast: &Query,
     params: CompileParams,
 ) -> Result<(Vec<Row>, Statistics)> {
-    let ctx = session_with(lookups_for(storage, groups, ast));
+    let account = groups.first().map(|g| g.account.as_str()).unwrap_or_default();
+    let ctx = session_with(lookups_for(storage, account, ast));
     let scan = scan_groups(storage, groups);
     let base = base_frame(&ctx, &scan, params.start_ms, params.end_ms).await?;
     let input = query_input(&ctx, &scan, ast, &params, &base).await?;

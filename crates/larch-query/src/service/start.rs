@@ -66,7 +66,7 @@ impl QueryService {
             now_ms: now,
             default_limit: input.limit.unwrap_or(DEFAULT_LIMIT),
         };
-        engine::check(&input.query_string, &ast, params).await.map_err(to_api_error)?;
+        engine::check(&self.storage, &ctx.account, &input.query_string, &ast, params).await.map_err(to_api_error)?;
 
         let record = self.new_record(ctx, &input, &language, groups.iter().map(|g| g.name.clone()).collect(), now);
         let storage = self.storage.clone();
