@@ -111,7 +111,7 @@ fn lookups_for(storage: &Storage, account: &str, ast: &Query) -> Option<LookupTa
     Some(crate::service::lookup::load_tables(storage.data_dir(), account))
 }
 
-fn scan_groups(storage: &Storage, groups: &[LogGroup]) -> Vec<ScanGroup> {
+pub(crate) fn scan_groups(storage: &Storage, groups: &[LogGroup]) -> Vec<ScanGroup> {
     groups
         .iter()
         .filter_map(|g| {
@@ -150,23 +150,14 @@ pub async fn execute(
     let base = base_frame(&ctx, &scan, params.start_ms, params.end_ms).await?;
     let input = query_input(&ctx, &scan, ast, &params, &base).await?;
     let compiled = compile(query_text, ast, input, params)?;
-    // Segments entirely inside the range are counted from their metadata; only the rest is read.
-    let (known_rows, known_bytes, remainder) = split_by_metadata(&scan, params.start_ms, params.end_ms);
-    let remainder = base_frame(&ctx, &remainder, params.start_ms, params.end_ms).await?;
-    let scanned = remainder.aggregate(
-        vec![],
-        vec![
-            agg::count(lit(1i64)).alias("n"),
-            agg::sum(datafusion::functions::expr_fn::octet_length(col(cols::MSG))).alias("b"),
-        ],
-    )?;
-    let (batches, scanned, matched) =
-        tokio::join!(compiled.frame.collect(), scanned.collect(), compiled.matched.count());
+    let (batches, scanned, matched) = tokio::join!(
+        compiled.frame.collect(),
+        scanned_totals(&ctx, &scan, params.start_ms, params.end_ms),
+        compiled.matched.count()
+    );
     let batches = batches?;
-    let scanned = scanned?;
     let rows = render(&batches, &compiled.output, compiled.aggregated)?;
-    let (records, bytes) = first_row_numbers(&scanned)?;
-    let (records, bytes) = (records + known_rows as f64, bytes + known_bytes as f64);
+    let (records, bytes) = scanned?;
     let stats = Statistics {
         records_matched: matched? as f64,
         records_scanned: records,
@@ -174,6 +165,30 @@ pub async fn execute(
         log_groups_scanned: scan.len() as f64,
     };
     Ok((rows, stats))
+}
+
+/// Exact (events, message bytes) in the time range of the scanned groups. Segments wholly
+/// inside the range are counted from their metadata; only the rest is read.
+pub(crate) async fn scanned_totals(
+    ctx: &SessionContext,
+    scan: &[ScanGroup],
+    start_ms: i64,
+    end_ms: i64,
+) -> Result<(f64, f64)> {
+    let (known_rows, known_bytes, remainder) = split_by_metadata(scan, start_ms, end_ms);
+    let remainder = base_frame(ctx, &remainder, start_ms, end_ms).await?;
+    let totals = remainder
+        .aggregate(
+            vec![],
+            vec![
+                agg::count(lit(1i64)).alias("n"),
+                agg::sum(datafusion::functions::expr_fn::octet_length(col(cols::MSG))).alias("b"),
+            ],
+        )?
+        .collect()
+        .await?;
+    let (rows, bytes) = first_row_numbers(&totals)?;
+    Ok((rows + known_rows as f64, bytes + known_bytes as f64))
 }
 
 /// Splits the scan into what segment metadata counts exactly (segments wholly inside the range,

@@ -25,7 +25,6 @@ use datafusion::common::{SchemaError, TableReference};
 use datafusion::dataframe::DataFrame;
 use datafusion::error::DataFusionError;
 use datafusion::execution::context::SQLOptions;
-use datafusion::functions_aggregate::expr_fn as agg;
 use datafusion::prelude::{Expr, SessionContext, cast, col, lit};
 use datafusion::sql::parser::{DFParserBuilder, Statement as DFStatement};
 use datafusion::sql::sqlparser::ast::Statement;
@@ -35,10 +34,10 @@ use datafusion::sql::sqlparser::parser::ParserError;
 use larch_storage::{LogGroup, Storage};
 
 use crate::compile::CompileParams;
-use crate::engine::{Statistics, session};
+use crate::engine::{Statistics, scan_groups, scanned_totals, session};
 use crate::error::{QueryError, Result};
 use crate::render::Row;
-use crate::scan::{ScanGroup, base_frame, cols};
+use crate::scan::{base_frame, cols};
 use crate::udf::{FieldUdf, udf};
 
 /// The system fields, as SQL columns.
@@ -126,17 +125,10 @@ pub async fn execute(
     let frame = plan(&ctx, query, bases, &query.fields).await.map_err(|e| planning_error(&query.text, e))?;
     let frame = frame.limit(0, Some(params.default_limit))?;
     let scanned_groups = scan_groups(storage, &distinct);
-    let all = base_frame(&ctx, &scanned_groups, params.start_ms, params.end_ms).await?;
-    let scanned = all.aggregate(
-        vec![],
-        vec![
-            agg::count(lit(1i64)).alias("n"),
-            agg::sum(datafusion::functions::expr_fn::octet_length(col(cols::MSG))).alias("b"),
-        ],
-    )?;
-    let (batches, scanned) = tokio::join!(frame.collect(), scanned.collect());
+    let (batches, scanned) =
+        tokio::join!(frame.collect(), scanned_totals(&ctx, &scanned_groups, params.start_ms, params.end_ms));
     let rows = render::render(&batches?)?;
-    let (records, bytes) = first_row_numbers(&scanned?)?;
+    let (records, bytes) = scanned?;
     let stats = Statistics {
         records_matched: rows.len() as f64,
         records_scanned: records,
@@ -185,15 +177,6 @@ fn sql_session() -> SessionContext {
     ctx.register_udaf(approx_distinct_udaf().as_ref().clone().with_aliases(["approx_count_distinct"]));
     ctx.register_udaf(approx_percentile_cont_udaf().as_ref().clone().with_aliases(["percentile_approx"]));
     ctx
-}
-
-fn scan_groups(storage: &Storage, groups: &[LogGroup]) -> Vec<ScanGroup> {
-    groups
-        .iter()
-        .filter_map(|g| {
-            storage.snapshot(g.id).map(|snapshot| ScanGroup { snapshot, log: format!("{}:{}", g.account, g.name) })
-        })
-        .collect()
 }
 
 /// The columns a table shows to SQL.
@@ -360,20 +343,6 @@ fn span_of(text: &str, needle: &str) -> (usize, usize) {
         }
         None => (0, text.chars().count()),
     }
-}
-
-fn first_row_numbers(batches: &[datafusion::arrow::record_batch::RecordBatch]) -> Result<(f64, f64)> {
-    use datafusion::arrow::array::{Array, Float64Array};
-    let Some(batch) = batches.iter().find(|b| b.num_rows() > 0) else {
-        return Ok((0.0, 0.0));
-    };
-    let get = |i: usize| -> Result<f64> {
-        let a = datafusion::arrow::compute::cast(batch.column(i), &DataType::Float64)?;
-        let a =
-            a.as_any().downcast_ref::<Float64Array>().ok_or_else(|| QueryError::Execution("bad statistics".into()))?;
-        Ok(if a.is_null(0) { 0.0 } else { a.value(0) })
-    };
-    Ok((get(0)?, get(1)?))
 }
 
 #[cfg(test)]
