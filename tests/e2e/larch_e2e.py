@@ -350,3 +350,15 @@ def client_error(fn, *args, **kwargs) -> tuple[str, str, int]:
 
 def floor_to(ms: int, unit_ms: int) -> int:
     return ms - ms % unit_ms
+
+
+def wait_query(logs, query_id: str, timeout: float = 30.0) -> dict:
+    """Polls GetQueryResults until the query is Complete (any other end state fails the test)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        res = logs.get_query_results(queryId=query_id)
+        assert res["status"] in ("Scheduled", "Running", "Complete"), res
+        if res["status"] == "Complete":
+            return res
+        assert time.monotonic() < deadline, f"query not Complete after {timeout}s: {res['status']}"
+        time.sleep(0.1)

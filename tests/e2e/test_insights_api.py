@@ -11,18 +11,7 @@ import time
 
 import pytest
 
-from larch_e2e import MINUTE_MS, REGION, client_error, larch_bin, now_ms
-
-
-def wait_complete(logs, query_id: str, timeout: float = 30.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        res = logs.get_query_results(queryId=query_id)
-        if res["status"] == "Complete":
-            return res
-        assert res["status"] in ("Scheduled", "Running"), res
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
+from larch_e2e import MINUTE_MS, REGION, client_error, larch_bin, now_ms, wait_query
 
 
 @pytest.fixture
@@ -92,7 +81,7 @@ def test_grafana_style_polling_paging_and_describe(logs, app_group):
 def test_get_log_record_from_ptr(logs, app_group):
     group, base = app_group
     q = logs.start_query(logGroupName=group, startTime=base // 1000 - 60, endTime=now_ms() // 1000 + 60, queryString="filter latency = 7 | fields latency")
-    res = wait_complete(logs, q["queryId"])
+    res = wait_query(logs, q["queryId"])
     assert len(res["results"]) == 1
     ptr = dict((c["field"], c["value"]) for c in res["results"][0])["@ptr"]
     record = logs.get_log_record(logRecordPointer=ptr)["logRecord"]
@@ -113,7 +102,7 @@ def test_get_log_group_fields(logs, app_group):
 def test_stop_query(logs, app_group):
     group, base = app_group
     q = logs.start_query(logGroupName=group, startTime=base // 1000, endTime=now_ms() // 1000, queryString="fields @message")
-    wait_complete(logs, q["queryId"])
+    wait_query(logs, q["queryId"])
     code, _, _ = client_error(logs.stop_query, queryId=q["queryId"])
     assert code == "InvalidParameterException"
     code, _, _ = client_error(logs.stop_query, queryId="00000000-0000-0000-0000-000000000000")
@@ -156,7 +145,7 @@ def test_lookup_tables_and_the_lookup_command(logs, app_group, unique):
             logGroupName=group, startTime=base // 1000 - 60, endTime=now_ms() // 1000 + 60,
             queryString=f"fields user.id as uid | lookup {table} uid as id OUTPUT team | stats count(*) as n by team | sort team",
         )
-        res = wait_complete(logs, q["queryId"])
+        res = wait_query(logs, q["queryId"])
         rows = [dict((c["field"], c["value"]) for c in r) for r in res["results"]]
         # u0 → blue (14 events), u1 → red (13); u2 is not in the table: team is null, sorted last.
         assert rows == [{"team": "blue", "n": "14"}, {"team": "red", "n": "13"}, {"n": "13"}], rows

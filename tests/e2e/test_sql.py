@@ -5,22 +5,10 @@ errors."""
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 
-from larch_e2e import client_error, group_arn, now_ms, put_events
-
-
-def wait_query(logs, query_id: str, timeout: float = 30.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        res = logs.get_query_results(queryId=query_id)
-        assert res["status"] in ("Scheduled", "Running", "Complete"), res
-        if res["status"] == "Complete":
-            return res
-        assert time.monotonic() < deadline, f"query not Complete after {timeout}s"
-        time.sleep(0.2)
+from larch_e2e import client_error, group_arn, now_ms, put_events, wait_query
 
 
 def rows_of(res: dict) -> list[dict[str, str]]:

@@ -10,13 +10,12 @@ Appendix A #1/#6, aws-observed.md (StartQuery on a missing group)."""
 from __future__ import annotations
 
 import math
-import time
 import uuid
 from datetime import datetime, timezone
 
 import pytest
 
-from larch_e2e import MINUTE_MS, client_error, filter_all, floor_to, now_ms
+from larch_e2e import MINUTE_MS, client_error, filter_all, floor_to, now_ms, wait_query
 
 GROUP = "/aws/lambda/orders"
 STREAM = "2026/11/25/[$LATEST]ab12"
@@ -43,17 +42,6 @@ def report_line(duration: float, max_mem: int, init: float | None) -> str:
 
 def render(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S.") + f"{ms % 1000:03d}"
-
-
-def wait_query(logs, query_id: str, timeout: float = 30.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        res = logs.get_query_results(queryId=query_id)
-        assert res["status"] in ("Scheduled", "Running", "Complete"), res
-        if res["status"] == "Complete":
-            return res
-        assert time.monotonic() < deadline, f"query not Complete after {timeout}s: {res['status']}"
-        time.sleep(0.2)
 
 
 def as_dict(row: list[dict]) -> dict[str, str]:
