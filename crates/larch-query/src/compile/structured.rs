@@ -457,7 +457,8 @@ impl ScalarUDFImpl for CaptureAllUdf {
         let texts = string_arg(&args.args[0], args.number_rows)?;
         let pattern = literal_string(&args.args[1])?;
         let groups = usize::try_from(literal_i64(&args.args[2])?).unwrap_or(0);
-        let regex = match regex::Regex::new(&pattern) {
+        // Shared compiled-regex cache: not recompiled for every batch.
+        let regex = match crate::udf::compile(&pattern) {
             Ok(r) => r,
             Err(e) => return exec_err!("invalid regex: {e}"),
         };

@@ -35,6 +35,18 @@ struct Input {
     limit: Option<usize>,
 }
 
+impl Input {
+    /// StartQuery's range is in seconds, both ends inclusive: `[start s, end s + 999 ms]`.
+    fn params(&self, now_ms: i64) -> CompileParams {
+        CompileParams {
+            start_ms: self.start_time.saturating_mul(1000),
+            end_ms: self.end_time.saturating_mul(1000).saturating_add(999),
+            now_ms,
+            default_limit: self.limit.unwrap_or(DEFAULT_LIMIT),
+        }
+    }
+}
+
 impl QueryService {
     pub(crate) async fn start_query(&self, ctx: &RequestContext, input: Value) -> ApiResult<Value> {
         let input: Input = parse(input)?;
@@ -60,12 +72,7 @@ impl QueryService {
         let groups = self.select_groups(ctx, &input, &ast)?;
 
         let now = crate::now_ms();
-        let params = CompileParams {
-            start_ms: input.start_time.saturating_mul(1000),
-            end_ms: input.end_time.saturating_mul(1000).saturating_add(999),
-            now_ms: now,
-            default_limit: input.limit.unwrap_or(DEFAULT_LIMIT),
-        };
+        let params = input.params(now);
         engine::check(&self.storage, &ctx.account, &input.query_string, &ast, params).await.map_err(to_api_error)?;
 
         let record = self.new_record(ctx, &input, &language, groups.iter().map(|g| g.name.clone()).collect(), now);
@@ -185,12 +192,7 @@ impl QueryService {
             }
         }
         let now = crate::now_ms();
-        let params = CompileParams {
-            start_ms: input.start_time.saturating_mul(1000),
-            end_ms: input.end_time.saturating_mul(1000).saturating_add(999),
-            now_ms: now,
-            default_limit: input.limit.unwrap_or(DEFAULT_LIMIT),
-        };
+        let params = input.params(now);
         let record = self.new_record(ctx, &input, "SQL", names, now);
         let storage = self.storage.clone();
         Ok(self.launch(ctx, record, async move { crate::sql::execute(&storage, &query, &groups, params).await }))
