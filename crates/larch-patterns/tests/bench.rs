@@ -8,7 +8,10 @@ use larch_patterns::{PatternConfig, PatternMiner};
 #[test]
 #[ignore = "benchmark; run explicitly in release"]
 fn throughput() {
-    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/loghub");
+    let dir = std::path::PathBuf::from(
+        std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into()),
+    )
+    .join("../../../shared/data/loghub");
     let mut lines: Vec<String> = Vec::new();
     for e in std::fs::read_dir(&dir).expect("loghub samples at /work/shared/data/loghub") {
         let p = e.unwrap().path();

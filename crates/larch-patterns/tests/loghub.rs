@@ -45,7 +45,8 @@ const DATASETS: &[(&str, &str, f64)] = &[
 ];
 
 fn data_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/loghub");
+    let dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into()))
+        .join("../../../shared/data/loghub");
     if !dir.join("HDFS_2k.log").exists() {
         panic!(
             "loghub samples not found at {}: these tests need /work/shared/data/loghub \
@@ -110,7 +111,7 @@ struct Template {
 }
 
 fn load_templates(name: &str) -> Vec<Template> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    let path = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into()))
         .join("tests/data/loghub_templates")
         .join(format!("{name}_2k.log_templates.csv"));
     let text = std::fs::read_to_string(&path).unwrap();

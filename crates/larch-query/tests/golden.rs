@@ -79,7 +79,8 @@ fn shared_data_dir() -> PathBuf {
     if let Ok(dir) = std::env::var("LARCH_SHARED_DATA") {
         return PathBuf::from(dir);
     }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data")
+    Path::new(&std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into()))
+        .join("../../../shared/data")
 }
 
 /// Loads `@file PATH key=value...`; `Err(Some(note))` when the file is missing.
@@ -430,7 +431,8 @@ fn render_expect(e: &Expect) -> Vec<String> {
 
 #[test]
 fn golden() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    let dir = Path::new(&std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into()))
+        .join("tests/golden");
     let update = std::env::var("UPDATE_GOLDEN").is_ok_and(|v| v == "1");
     let filter = std::env::var("GOLDEN_FILTER").ok();
     let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
