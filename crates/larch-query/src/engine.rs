@@ -7,6 +7,7 @@ use std::sync::{Arc, LazyLock};
 use datafusion::execution::context::SessionConfig;
 use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
+use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::functions_aggregate::expr_fn as agg;
 use datafusion::prelude::{SessionContext, col, lit};
 use larch_insights::{CommandKind, DiffBaseline, Query};
@@ -14,7 +15,8 @@ use larch_storage::{LogGroup, Storage};
 
 use crate::compile::lookup::LookupTables;
 use crate::compile::patterns::WINDOW_COLUMN;
-use crate::compile::{CompileParams, compile};
+use crate::compile::{CompileParams, Matched, compile};
+use crate::count::LarchQueryPlanner;
 use crate::error::{QueryError, Result};
 use crate::render::{Row, render};
 use crate::scan::{ScanGroup, base_frame, cols};
@@ -43,7 +45,13 @@ fn session_with(lookups: Option<LookupTables>) -> SessionContext {
     if let Some(lookups) = lookups {
         config = config.with_extension(Arc::new(lookups));
     }
-    SessionContext::new_with_config_rt(config, Arc::clone(&RUNTIME))
+    let state = SessionStateBuilder::new()
+        .with_config(config)
+        .with_runtime_env(Arc::clone(&RUNTIME))
+        .with_default_features()
+        .with_query_planner(Arc::new(LarchQueryPlanner))
+        .build();
+    SessionContext::new_with_state(state)
 }
 
 /// Memory all running queries share. Sorts, aggregations and joins that would exceed it spill
@@ -150,16 +158,17 @@ pub async fn execute(
     let base = base_frame(&ctx, &scan, params.start_ms, params.end_ms).await?;
     let input = query_input(&ctx, &scan, ast, &params, &base).await?;
     let compiled = compile(query_text, ast, input, params)?;
-    let (batches, scanned, matched) = tokio::join!(
-        compiled.frame.collect(),
-        scanned_totals(&ctx, &scan, params.start_ms, params.end_ms),
-        compiled.matched.count()
-    );
+    let (batches, scanned) =
+        tokio::join!(compiled.frame.collect(), scanned_totals(&ctx, &scan, params.start_ms, params.end_ms));
     let batches = batches?;
+    let matched = match compiled.matched {
+        Matched::Counter(counter) => counter.get() as usize,
+        Matched::Plan(plan) => plan.count().await?,
+    };
     let rows = render(&batches, &compiled.output, compiled.aggregated)?;
     let (records, bytes) = scanned?;
     let stats = Statistics {
-        records_matched: matched? as f64,
+        records_matched: matched as f64,
         records_scanned: records,
         bytes_scanned: bytes,
         log_groups_scanned: scan.len() as f64,

@@ -12,12 +12,14 @@
 //! - [`compile`]: commands, expressions with Insights' coercions ([`compile::Kind`]),
 //!   functions, `stats`.
 //! - [`udf`]: DataFusion functions for field discovery, number coercion and regexes.
+//! - [`count`]: the pass-through node that counts matched rows while the query runs.
 //! - [`engine`]: runs a query and computes its statistics.
 //! - [`render`]: result values as Insights renders them; `@ptr`.
 //! - [`service`]: StartQuery, GetQueryResults, StopQuery, DescribeQueries, query definitions,
 //!   GetLogRecord, GetLogGroupFields, ListLogGroupsForQuery.
 
 pub mod compile;
+pub mod count;
 pub mod engine;
 pub mod error;
 pub mod render;

@@ -481,8 +481,8 @@ impl Compiler<'_> {
     /// `countFrequent f…`: the distinct value combinations with their count
     /// (`_approxcount`, exact in larch), most frequent first.
     pub(crate) fn count_frequent(&mut self, fields: &[FieldRef]) -> Result<()> {
-        if self.stats_count == 0 && self.matched.is_none() {
-            self.matched = Some(self.frame.clone());
+        if self.stats_count == 0 {
+            self.remember_matched()?;
         }
         let mut group = Vec::new();
         let mut outputs = Vec::new();

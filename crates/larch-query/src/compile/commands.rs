@@ -71,7 +71,7 @@ impl Compiler<'_> {
             }
             CommandKind::Limit { n, .. } | CommandKind::Head(n) => {
                 self.apply_default_order()?;
-                self.remember_matched();
+                self.remember_matched()?;
                 let n = *n as usize;
                 self.limit = Some(self.limit.map_or(n, |l| l.min(n)));
                 self.frame = self.take_frame().limit(0, Some(n))?;
@@ -80,12 +80,12 @@ impl Compiler<'_> {
             CommandKind::Parse(parse) => self.parse(parse),
             CommandKind::Dedup(fields) => {
                 self.apply_default_order()?;
-                self.remember_matched();
+                self.remember_matched()?;
                 self.dedup(fields)
             }
             CommandKind::Tail(n) => {
                 self.apply_default_order()?;
-                self.remember_matched();
+                self.remember_matched()?;
                 self.tail(*n as usize)
             }
             CommandKind::FilterIndex(e) => {
@@ -165,12 +165,6 @@ impl Compiler<'_> {
         self.sorted = true;
         self.current_sort = Some(sort);
         Ok(())
-    }
-
-    pub(crate) fn remember_matched(&mut self) {
-        if self.matched.is_none() {
-            self.matched = Some(self.frame.clone());
-        }
     }
 
     fn parse(&mut self, parse: &larch_insights::Parse) -> Result<()> {

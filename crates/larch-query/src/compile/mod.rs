@@ -21,6 +21,7 @@ use datafusion::dataframe::DataFrame;
 use datafusion::prelude::{Expr, col};
 use larch_insights::{Query, Span};
 
+use crate::count::{RowCounter, count_rows};
 use crate::error::{QueryError, Result};
 use crate::scan::cols;
 pub use kind::Kind;
@@ -60,7 +61,15 @@ pub struct CompiledQuery {
     pub aggregated: bool,
     /// The rows that matched the filters (input of the first stats, or the result before
     /// limits), for `recordsMatched`.
-    pub matched: DataFrame,
+    pub matched: Matched,
+}
+
+/// How `recordsMatched` is obtained.
+pub enum Matched {
+    /// Counted while `frame` runs, by a [`crate::count::CountRows`] node in it.
+    Counter(RowCounter),
+    /// A separate plan to count (when the matched rows are not a point of `frame`'s flow).
+    Plan(DataFrame),
 }
 
 pub(crate) struct Compiler<'q> {
@@ -76,7 +85,7 @@ pub(crate) struct Compiler<'q> {
     sorted: bool,
     /// Sort applied at the end if the query did not sort (stats: by the `by` keys).
     default_sort: Option<Vec<datafusion::logical_expr::SortExpr>>,
-    matched: Option<DataFrame>,
+    matched: Option<Matched>,
     limit: Option<usize>,
     counter: usize,
     /// Aggregate calls (by span) compiled to columns, while compiling a stats expression.
@@ -154,7 +163,8 @@ impl Compiler<'_> {
                 self.frame = self.take_frame().sort(sort)?;
             }
         }
-        let matched = self.matched.take().unwrap_or_else(|| self.frame.clone());
+        self.remember_matched()?;
+        let matched = self.matched.take().unwrap_or_else(|| Matched::Plan(self.frame.clone()));
         let limit = self.limit.unwrap_or(self.params.default_limit);
         self.frame = self.take_frame().limit(0, Some(limit))?;
 
@@ -180,6 +190,19 @@ impl Compiler<'_> {
         }
         let frame = self.take_frame().select(select)?;
         Ok(CompiledQuery { frame, output, aggregated: self.aggregated, matched })
+    }
+
+    /// Marks the rows now flowing out of the frame as the matched rows (once): a counting node
+    /// is put into the plan, so they are counted while the query runs.
+    pub(crate) fn remember_matched(&mut self) -> Result<()> {
+        if self.matched.is_some() {
+            return Ok(());
+        }
+        let counter = RowCounter::default();
+        let (state, plan) = self.take_frame().into_parts();
+        self.frame = DataFrame::new(state, count_rows(plan, counter.clone())?);
+        self.matched = Some(Matched::Counter(counter));
+        Ok(())
     }
 
     /// Makes `name` an output column (once).

@@ -87,8 +87,12 @@ impl Compiler<'_> {
             (cast(ts, DataType::Int64), cast(col(cols::SEQ), DataType::Int64))
         };
         if self.stats_count == 0 && self.matched.is_none() {
-            let frame = self.frame.clone();
-            self.matched = Some(if has_window { frame.filter(col(WINDOW_COLUMN).eq(lit(0i64)))? } else { frame });
+            if has_window {
+                // Only the query window's rows matched; the baseline's flow through too.
+                self.matched = Some(super::Matched::Plan(self.frame.clone().filter(col(WINDOW_COLUMN).eq(lit(0i64)))?));
+            } else {
+                self.remember_matched()?;
+            }
         }
         let list = self.fresh();
         let call = AggregateUDF::new_from_impl(PatternUdaf::default()).call(vec![text, ts, seq, window]);

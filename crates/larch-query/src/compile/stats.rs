@@ -18,7 +18,9 @@ impl Compiler<'_> {
             return Err(self.malformed(span, "stats ... offset is not supported by larch yet."));
         }
         if self.stats_count == 0 {
-            self.matched = Some(self.frame.clone());
+            // The matched rows are the input of the first stats, even after a `limit`.
+            self.matched = None;
+            self.remember_matched()?;
         }
         self.stats_count += 1;
 
