@@ -478,6 +478,7 @@ impl Storage {
                     file_bytes: seg.file_bytes,
                     raw_bytes: seg.raw_bytes,
                     stream_ids: seg.stream_ids.clone(),
+                    field_columns: seg.field_columns.clone(),
                 });
             }
             change.put_streams = stream_ids.iter().filter_map(|id| state.streams.get(id).cloned()).collect();

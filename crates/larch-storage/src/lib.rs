@@ -14,16 +14,24 @@
 //! - `wal`: record framing, the group-commit writer thread, the recovery reader.
 //! - `memtable`: buffered Arrow batches per log group.
 //! - `segment`: writing and reading Parquet segments.
+//! - [`index`]: the substring index of a segment (a byte-trigram Bloom filter per row group over
+//!   `message`, in the segment's Parquet footer under `larch.trigram_bloom.v1`), and a cache of
+//!   decoded indexes for queries.
+//! - [`field_columns`]: frequent discovered fields (JSON keys, Lambda `REPORT` numbers) stored
+//!   as extra columns of a segment, so queries need not parse the messages again.
 //! - [`read`]: bounded, ordered page reads for GetLogEvents / FilterLogEvents.
 //! - [`schema`]: the Arrow schema of events.
 //! - [`model`]: metadata records.
 //!
 //! On-disk layout under the data directory: `catalog.redb`, `wal/<n>.wal`,
-//! `segments/<group id>/<min ts>-<wal n>.parquet`.
+//! `segments/<group id>/<min ts>-<wal n>.parquet` (each with its substring index in the footer; segments
+//! written before the index existed have none and are always read).
 
 mod catalog;
 pub mod engine;
 mod error;
+pub mod field_columns;
+pub mod index;
 mod memtable;
 pub mod model;
 pub mod read;

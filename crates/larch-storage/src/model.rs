@@ -57,6 +57,10 @@ pub struct SegmentMeta {
     pub raw_bytes: u64,
     /// Streams with rows in this segment (lets stream deletion find what to rewrite).
     pub stream_ids: Vec<StreamId>,
+    /// Discovered fields stored as extra columns (`field:<name>`, see `field_columns`); empty
+    /// for segments written before field columns existed.
+    #[serde(default)]
+    pub field_columns: Vec<String>,
 }
 
 /// One event as read back from storage.

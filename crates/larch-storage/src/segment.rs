@@ -14,7 +14,7 @@ use arrow::record_batch::RecordBatch;
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::basic::{Compression, Encoding, ZstdLevel};
-use parquet::file::metadata::SortingColumn;
+use parquet::file::metadata::{KeyValue, SortingColumn};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::file::statistics::Statistics;
 use parquet::schema::types::ColumnPath;
@@ -32,6 +32,8 @@ pub(crate) struct WrittenSegment {
     pub max_timestamp: i64,
     pub stream_ids: Vec<u64>,
     pub raw_bytes: u64,
+    /// Fields stored as extra columns (see `field_columns`).
+    pub field_columns: Vec<String>,
 }
 
 /// Sorts `batches` and writes them to `path` (via a temporary file, fsynced, renamed).
@@ -76,12 +78,21 @@ pub(crate) fn write_segment(path: &Path, batches: &[RecordBatch]) -> Result<Opti
         .build();
     let tmp = path.with_extension("parquet.tmp");
     let file = File::create(&tmp).map_err(|e| StorageError::io(&tmp, e))?;
-    let mut writer = ArrowWriter::try_new(file, event_schema(), Some(props))?;
-    writer.write(&sorted)?;
+    let field_columns = crate::field_columns::choose_fields(&sorted);
+    let with_fields = crate::field_columns::append_field_columns(&sorted, &field_columns)?;
+    let mut writer = ArrowWriter::try_new(file, with_fields.schema(), Some(props))?;
+    writer.write(&with_fields)?;
+    // Close the last row group so the index follows the row groups actually written.
+    writer.flush()?;
+    let index = crate::index::build(sorted.column(idx::MESSAGE).as_string::<i32>(), writer.flushed_row_groups());
+    let index_text = index.encode();
+    let index_bytes = index_text.len();
+    writer.append_key_value_metadata(KeyValue::new(crate::index::INDEX_KEY.to_string(), index_text));
     let file = writer.into_inner()?;
     file.sync_all().map_err(|e| StorageError::io(&tmp, e))?;
     let file_bytes = file.metadata().map_err(|e| StorageError::io(&tmp, e))?.len();
     drop(file);
+    tracing::debug!(path = %path.display(), file_bytes, index_bytes, row_groups = index.row_groups(), "segment written");
     std::fs::rename(&tmp, path).map_err(|e| StorageError::io(path, e))?;
     if let Some(dir) = path.parent() {
         crate::wal::sync_dir_pub(dir)?;
@@ -93,6 +104,7 @@ pub(crate) fn write_segment(path: &Path, batches: &[RecordBatch]) -> Result<Opti
         max_timestamp,
         stream_ids,
         raw_bytes,
+        field_columns,
     }))
 }
 
@@ -182,7 +194,9 @@ pub(crate) fn read_segment(path: &Path, filter: &RowFilter) -> Result<Vec<Record
     if row_groups.is_empty() {
         return Ok(Vec::new());
     }
-    let reader = builder.with_row_groups(row_groups).with_batch_size(8192).build()?;
+    // Only the event columns: field columns (an optional tail) are for queries.
+    let events = parquet::arrow::ProjectionMask::roots(builder.parquet_schema(), 0..event_schema().fields().len());
+    let reader = builder.with_row_groups(row_groups).with_projection(events).with_batch_size(8192).build()?;
     let mut out = Vec::new();
     for batch in reader {
         let filtered = filter.apply(&batch?)?;
@@ -237,5 +251,33 @@ mod tests {
         let filter = RowFilter { streams: None, min_timestamp: 1_000_000 + 7 * 10, max_timestamp: 1_000_000 + 7 * 19 };
         let rows: usize = read_segment(&path, &filter).unwrap().iter().map(|b| b.num_rows()).sum();
         assert_eq!(rows, 10);
+    }
+
+    #[test]
+    fn segments_carry_a_substring_index_per_row_group() {
+        use crate::index::{Needle, read_segment_index, segment_index};
+        let dir = tempfile::tempdir().unwrap();
+        // Two row groups (64 Ki rows each at most): the needle sits in the second only.
+        let n = ROW_GROUP_ROWS as i64 + 100;
+        let events: Vec<NewEvent> = (0..n)
+            .map(|i| {
+                let message = if i == n - 7 { "found needle-0123abcd4567 here".into() } else { format!("line {i}") };
+                NewEvent { timestamp: 1_000_000 + i, message }
+            })
+            .collect();
+        let path = dir.path().join("x.parquet");
+        let written = write_segment(&path, &[build_batch(1, "s", 0, 1, &events)]).unwrap().unwrap();
+        let index = read_segment_index(&path).unwrap().unwrap();
+        assert_eq!(index.row_groups(), 2);
+        let needle = Needle::new(b"needle-0123abcd4567");
+        assert!(!index.may_contain(0, &needle));
+        assert!(index.may_contain(1, &needle));
+        assert!(index.may_contain(0, &Needle::new(b"line 4242")));
+        let cached = segment_index(&path, written.file_bytes).unwrap();
+        assert_eq!(*cached, index);
+        assert!(std::sync::Arc::ptr_eq(&cached, &segment_index(&path, written.file_bytes).unwrap()));
+        let all = RowFilter { streams: None, min_timestamp: i64::MIN, max_timestamp: i64::MAX };
+        let rows: usize = read_segment(&path, &all).unwrap().iter().map(|b| b.num_rows()).sum();
+        assert_eq!(rows as i64, n);
     }
 }

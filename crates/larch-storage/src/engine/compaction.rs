@@ -60,6 +60,7 @@ impl Storage {
                     file_bytes: w.file_bytes,
                     raw_bytes: w.raw_bytes,
                     stream_ids: w.stream_ids.clone(),
+                    field_columns: w.field_columns.clone(),
                 });
             }
             Ok((change, true))

@@ -1,0 +1,207 @@
+//! Field columns: the discovered fields a segment's events share (frequent JSON keys, the Lambda
+//! `REPORT` numbers), extracted once when the segment is written and stored as extra columns,
+//! so that queries over them read a small column instead of parsing every message again.
+//!
+//! A field column named [`FIELD_COLUMN_PREFIX`]`<name>` holds, for every row, exactly what
+//! `larch_fields::get_field(message, name)` renders (`null` when the event has no such field):
+//! the query engine may read the column or parse the message and gets the same value either way.
+//!
+//! Which fields: chosen per segment from a sample of its rows: present in at least
+//! [`MIN_PRESENCE`] of them (Lambda `@` fields: [`MIN_PRESENCE_LAMBDA`], since `REPORT` is one
+//! line of several per invocation), and cheap to store — numbers, booleans and strings with few
+//! distinct values. High-entropy strings (request ids, user ids) would repeat a large part of
+//! the message bytes and are left in the message only. At most [`MAX_FIELD_COLUMNS`] per segment.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, AsArray, StringBuilder};
+use arrow::datatypes::{DataType, Field, Schema};
+use arrow::record_batch::RecordBatch;
+use larch_fields::FieldValue;
+
+use crate::error::Result;
+use crate::schema::idx;
+
+/// Parquet/Arrow column name prefix of field columns.
+pub const FIELD_COLUMN_PREFIX: &str = "field:";
+/// Most field columns a segment gets.
+pub const MAX_FIELD_COLUMNS: usize = 16;
+/// Share of sampled rows a JSON field must be present in.
+pub const MIN_PRESENCE: f64 = 0.2;
+/// Share of sampled rows a Lambda `@` field must be present in.
+pub const MIN_PRESENCE_LAMBDA: f64 = 0.02;
+/// Rows looked at to choose the fields.
+const SAMPLE_ROWS: usize = 4096;
+/// A string field is kept when its sample has at most this many distinct values…
+const MAX_DISTINCT_STRINGS: usize = 256;
+/// …and at most this share of its sampled values are distinct.
+const MAX_DISTINCT_SHARE: f64 = 0.1;
+/// Lambda fields that identify one invocation: never worth a column.
+const HIGH_ENTROPY_LAMBDA: [&str; 3] = ["@requestId", "@xrayTraceId", "@xraySegmentId"];
+
+/// The Arrow/Parquet column name of field `name`.
+pub fn field_column_name(name: &str) -> String {
+    format!("{FIELD_COLUMN_PREFIX}{name}")
+}
+
+/// Per-name statistics of the sample.
+#[derive(Default)]
+struct Seen {
+    present: usize,
+    non_string: usize,
+    distinct: HashSet<String>,
+    first_row: usize,
+}
+
+/// Chooses the field columns of `batch` (in the event schema) from a sample of its messages.
+/// Returns the chosen field names, most frequent first.
+pub fn choose_fields(batch: &RecordBatch) -> Vec<String> {
+    let messages = batch.column(idx::MESSAGE).as_string::<i32>();
+    let n = messages.len();
+    if n == 0 {
+        return Vec::new();
+    }
+    let step = n.div_ceil(SAMPLE_ROWS).max(1);
+    let mut seen: HashMap<String, Seen> = HashMap::new();
+    let mut sampled = 0usize;
+    for (order, row) in (0..n).step_by(step).enumerate() {
+        sampled += 1;
+        for (name, value) in larch_fields::discover(messages.value(row)) {
+            if name.len() > 255 || HIGH_ENTROPY_LAMBDA.contains(&name.as_str()) {
+                continue;
+            }
+            let entry = seen.entry(name).or_insert_with(|| Seen { first_row: order, ..Default::default() });
+            entry.present += 1;
+            match value {
+                FieldValue::Str(s) => {
+                    if entry.distinct.len() <= MAX_DISTINCT_STRINGS {
+                        entry.distinct.insert(s.into_owned());
+                    }
+                }
+                _ => entry.non_string += 1,
+            }
+        }
+    }
+    let mut chosen: Vec<(String, Seen)> = seen
+        .into_iter()
+        .filter(|(name, s)| {
+            let min = if name.starts_with('@') { MIN_PRESENCE_LAMBDA } else { MIN_PRESENCE };
+            if (s.present as f64) < min * sampled as f64 {
+                return false;
+            }
+            let strings = s.present - s.non_string;
+            strings == 0
+                || (s.distinct.len() <= MAX_DISTINCT_STRINGS
+                    && (s.distinct.len() as f64) <= MAX_DISTINCT_SHARE * strings as f64)
+        })
+        .collect();
+    // Most frequent first; ties in order of first appearance, so the choice is deterministic.
+    chosen.sort_by(|(_, a), (_, b)| b.present.cmp(&a.present).then(a.first_row.cmp(&b.first_row)));
+    chosen.truncate(MAX_FIELD_COLUMNS);
+    chosen.into_iter().map(|(name, _)| name).collect()
+}
+
+/// Appends one column per field of `fields` to `batch` (in the event schema): each row's value
+/// as `larch_fields::get_field(message, name)` renders it, or null.
+pub fn append_field_columns(batch: &RecordBatch, fields: &[String]) -> Result<RecordBatch> {
+    if fields.is_empty() {
+        return Ok(batch.clone());
+    }
+    let messages = batch.column(idx::MESSAGE).as_string::<i32>();
+    let positions: HashMap<&str, usize> = fields.iter().enumerate().map(|(i, f)| (f.as_str(), i)).collect();
+    let mut builders: Vec<StringBuilder> =
+        fields.iter().map(|_| StringBuilder::with_capacity(messages.len(), messages.len() * 4)).collect();
+    // One discovery walk per row fills every column (a lookup per field would walk the
+    // message once per field). A row's fields are appended in column order afterwards.
+    let mut row_values: Vec<Option<String>> = vec![None; fields.len()];
+    for message in messages.iter() {
+        for (name, value) in larch_fields::discover(message.unwrap_or_default()) {
+            if let Some(&i) = positions.get(name.as_str()) {
+                row_values[i] = Some(value.render());
+            }
+        }
+        for (builder, value) in builders.iter_mut().zip(row_values.iter_mut()) {
+            match value.take() {
+                Some(v) => builder.append_value(v),
+                None => builder.append_null(),
+            }
+        }
+    }
+    let mut schema_fields: Vec<Field> = batch.schema().fields().iter().map(|f| f.as_ref().clone()).collect();
+    let mut columns: Vec<ArrayRef> = batch.columns().to_vec();
+    for (name, mut builder) in fields.iter().zip(builders) {
+        schema_fields.push(Field::new(field_column_name(name), DataType::Utf8, true));
+        columns.push(Arc::new(builder.finish()));
+    }
+    Ok(RecordBatch::try_new(Arc::new(Schema::new(schema_fields)), columns)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::memtable::build_batch;
+    use crate::model::NewEvent;
+
+    fn batch(messages: &[String]) -> RecordBatch {
+        let events: Vec<NewEvent> =
+            messages.iter().enumerate().map(|(i, m)| NewEvent { timestamp: i as i64, message: m.clone() }).collect();
+        build_batch(1, "s", 0, 1, &events)
+    }
+
+    #[test]
+    fn frequent_cheap_fields_are_chosen_and_high_entropy_ones_are_not() {
+        let messages: Vec<String> = (0..3000)
+            .map(|i| match i % 4 {
+                0 => format!(
+                    "REPORT RequestId: {i:08x}-aaaa\tDuration: {}.5 ms\tBilled Duration: {} ms\tMemory Size: 128 MB\tMax Memory Used: 70 MB\t",
+                    i % 300,
+                    i % 300 + 1
+                ),
+                1 => format!(r#"{{"level":"info","latency_ms":{},"request_id":"r-{i}","ok":true}}"#, i % 97),
+                2 => format!(r#"{{"level":"warn","latency_ms":{}.25,"request_id":"r-{i}","ok":false}}"#, i % 89),
+                _ => format!("plain text line {i}"),
+            })
+            .collect();
+        let chosen = choose_fields(&batch(&messages));
+        for want in ["level", "latency_ms", "ok", "@type", "@duration", "@maxMemoryUsed"] {
+            assert!(chosen.contains(&want.to_string()), "{want} missing from {chosen:?}");
+        }
+        assert!(!chosen.contains(&"request_id".to_string()), "{chosen:?}");
+        assert!(!chosen.contains(&"@requestId".to_string()), "{chosen:?}");
+        assert!(chosen.len() <= MAX_FIELD_COLUMNS);
+    }
+
+    #[test]
+    fn rare_fields_are_not_chosen() {
+        let messages: Vec<String> = (0..1000)
+            .map(|i| if i % 10 == 0 { format!(r#"{{"rare":{i}}}"#) } else { format!("line {i}") })
+            .collect();
+        assert!(choose_fields(&batch(&messages)).is_empty());
+    }
+
+    #[test]
+    fn field_columns_equal_get_field_rendering_row_by_row() {
+        let messages: Vec<String> = vec![
+            r#"{"a":1,"b":"x","c":{"d":2.5}}"#.into(),
+            r#"{"a":12345678901234567,"b":"","c":{"d":1e21}}"#.into(),
+            "not json".into(),
+            r#"{"a":true,"b":null}"#.into(),
+            r#"{"a":1,"a":2}"#.into(),
+            "REPORT RequestId: 1\tDuration: 102.25 ms\tBilled Duration: 103 ms\tMemory Size: 128 MB\tMax Memory Used: 70 MB\t".into(),
+        ];
+        let fields: Vec<String> = ["a", "b", "c.d", "@duration", "missing"].iter().map(|s| s.to_string()).collect();
+        let b = batch(&messages);
+        let out = append_field_columns(&b, &fields).unwrap();
+        assert_eq!(out.num_columns(), b.num_columns() + fields.len());
+        for (k, name) in fields.iter().enumerate() {
+            let column = out.column(b.num_columns() + k).as_string::<i32>();
+            assert_eq!(out.schema().field(b.num_columns() + k).name(), &field_column_name(name));
+            for (row, message) in messages.iter().enumerate() {
+                let want = larch_fields::get_field(message, name).map(|v| v.render());
+                let got = (!column.is_null(row)).then(|| column.value(row).to_string());
+                assert_eq!(got, want, "field {name} row {row}");
+            }
+        }
+    }
+}
