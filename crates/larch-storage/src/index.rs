@@ -438,8 +438,9 @@ mod tests {
         assert!(bloom.may_contain_substring(b"zz"));
         assert!(bloom.may_contain_substring(b""));
         // Per-trigram false positives near the design rate: unseen trigrams of letters x..z.
-        let unseen: Vec<Vec<u8>> =
-            (b'x'..=b'z').flat_map(|a| (b'x'..=b'z').flat_map(move |b| (b'q'..=b'z').map(move |c| vec![a, b, c]))).collect();
+        let unseen: Vec<Vec<u8>> = (b'x'..=b'z')
+            .flat_map(|a| (b'x'..=b'z').flat_map(move |b| (b'q'..=b'z').map(move |c| vec![a, b, c])))
+            .collect();
         let hits = unseen.iter().filter(|t| bloom.may_contain_substring(t)).count();
         assert!(hits * 100 <= unseen.len() * 15, "{hits} of {} unseen trigrams hit", unseen.len());
     }
