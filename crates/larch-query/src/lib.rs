@@ -8,7 +8,9 @@
 //! with a per-account concurrency limit and a timeout and keeps results for 7 days.
 //!
 //! # Layout
-//! - [`scan`]: the base relation and its system columns.
+//! - [`scan`]: the base relation and its system columns; segments and row groups pruned by time
+//!   and by the substring index.
+//! - [`prune`]: the literals a query's rows must contain in `@message` (for the substring index).
 //! - [`compile`]: commands, expressions with Insights' coercions ([`compile::Kind`]),
 //!   functions, `stats`.
 //! - [`udf`]: DataFusion functions for field discovery, number coercion and regexes.
@@ -22,6 +24,7 @@ pub mod compile;
 pub mod count;
 pub mod engine;
 pub mod error;
+pub mod prune;
 pub mod render;
 pub mod scan;
 pub mod service;

@@ -1,22 +1,46 @@
 //! The base relation of a query: every event of the selected log groups in the time range,
 //! from the memtable batches and the Parquet segments, with system columns.
 //!
-//! Pruning happens before any byte is read: segments outside the range are never opened, and
-//! the timestamp predicate is pushed into the Parquet scan (row-group statistics).
+//! Pruning happens before any byte is read: segments outside the range are never opened, the
+//! timestamp predicate is pushed into the Parquet scan (row-group statistics), and when the
+//! query's rows must contain literals ([`Pruning`]), segments and row groups whose substring
+//! index ([`larch_storage::index`]) rules them out are skipped ([`plan_segments`]).
+//!
+//! Segments are read through [`SegmentTable`], a table provider that builds the same Parquet
+//! scan `read_parquet` would (session Parquet options, file groups split over the target
+//! partitions, filters pushed into the scan by the physical optimizer), with a
+//! `ParquetAccessPlan` per file restricting it to the selected row groups.
 
 use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::Arc;
 
-use datafusion::arrow::datatypes::DataType;
+use async_trait::async_trait;
+use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::catalog::Session;
 use datafusion::dataframe::DataFrame;
-use datafusion::prelude::{ParquetReadOptions, SessionContext, cast, col, in_list, lit};
+use datafusion::datasource::file_format::FileFormat;
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::PartitionedFile;
+use datafusion::datasource::object_store::ObjectStoreUrl;
+use datafusion::datasource::physical_plan::parquet::ParquetAccessPlan;
+use datafusion::datasource::physical_plan::{FileGroup, FileScanConfigBuilder};
+use datafusion::datasource::table_schema::TableSchema;
+use datafusion::datasource::{TableProvider, TableType};
+use datafusion::logical_expr::TableProviderFilterPushDown;
+use datafusion::object_store::ObjectMeta;
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion::prelude::{Expr, SessionContext, cast, col, in_list, lit};
 
-use larch_storage::GroupSnapshot;
+use larch_storage::index::{Needle, segment_index};
 use larch_storage::schema::{
     COL_INGESTION_TIME, COL_MESSAGE, COL_SEQ, COL_STREAM, COL_STREAM_ID, COL_TIMESTAMP, event_schema,
 };
+use larch_storage::{GroupSnapshot, SegmentMeta};
 
-use crate::error::Result;
+use crate::error::{QueryError, Result};
+use crate::prune::Pruning;
 
 /// Internal column names of the base relation.
 pub mod cols {
@@ -38,9 +62,22 @@ pub struct ScanGroup {
 
 /// Builds the union of the groups' events with `start_ms <= timestamp <= end_ms`.
 pub async fn base_frame(ctx: &SessionContext, groups: &[ScanGroup], start_ms: i64, end_ms: i64) -> Result<DataFrame> {
+    base_frame_pruned(ctx, groups, start_ms, end_ms, &Pruning::none()).await
+}
+
+/// [`base_frame`] without the segment rows that cannot satisfy `pruning` (whose `@message`
+/// certainly lacks a required literal). Only for relations whose rows then go through the
+/// filters `pruning` was derived from; never for counts of scanned records.
+pub async fn base_frame_pruned(
+    ctx: &SessionContext,
+    groups: &[ScanGroup],
+    start_ms: i64,
+    end_ms: i64,
+    pruning: &Pruning,
+) -> Result<DataFrame> {
     let mut frames = Vec::new();
     for group in groups {
-        frames.push(group_frame(ctx, group, start_ms, end_ms).await?);
+        frames.push(group_frame(ctx, group, start_ms, end_ms, pruning).await?);
     }
     let mut iter = frames.into_iter();
     let Some(mut frame) = iter.next() else {
@@ -58,23 +95,27 @@ fn empty_frame(ctx: &SessionContext) -> Result<DataFrame> {
     Ok(frame.select(system_columns(0, ""))?)
 }
 
-async fn group_frame(ctx: &SessionContext, group: &ScanGroup, start_ms: i64, end_ms: i64) -> Result<DataFrame> {
+/// The lower time bound of a group's scan: the query start or the retention cutoff.
+fn low_bound(snapshot: &GroupSnapshot, start_ms: i64) -> i64 {
+    start_ms.max(snapshot.retention_cutoff.unwrap_or(i64::MIN))
+}
+
+async fn group_frame(
+    ctx: &SessionContext,
+    group: &ScanGroup,
+    start_ms: i64,
+    end_ms: i64,
+    pruning: &Pruning,
+) -> Result<DataFrame> {
     let snapshot = &group.snapshot;
-    let lo = start_ms.max(snapshot.retention_cutoff.unwrap_or(i64::MIN));
+    let lo = low_bound(snapshot, start_ms);
     let mut parts: Vec<DataFrame> = Vec::new();
     if !snapshot.batches.is_empty() {
         parts.push(ctx.read_batches(snapshot.batches.clone())?);
     }
-    let paths: Vec<String> = snapshot
-        .segments
-        .iter()
-        .filter(|(_, meta)| meta.max_timestamp >= lo && meta.min_timestamp <= end_ms)
-        .map(|(path, _)| path.to_string_lossy().into_owned())
-        .collect();
-    if !paths.is_empty() {
-        let schema = event_schema();
-        let options = ParquetReadOptions { schema: Some(&schema), file_extension: ".parquet", ..Default::default() };
-        parts.push(ctx.read_parquet(paths, options).await?);
+    let segments = plan_segments(group, start_ms, end_ms, pruning).await?;
+    if !segments.is_empty() {
+        parts.push(ctx.read_table(Arc::new(SegmentTable::new(event_schema(), &segments)?))?);
     }
     let mut iter = parts.into_iter();
     let Some(mut frame) = iter.next() else {
@@ -101,4 +142,155 @@ fn system_columns(group_id: u64, log: &str) -> Vec<datafusion::prelude::Expr> {
         cast(lit(group_id), DataType::UInt64).alias(cols::GROUP),
         lit(log.to_string()).alias(cols::LOG),
     ]
+}
+
+/// A segment a scan reads, and which of its row groups.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SegmentScan {
+    pub path: PathBuf,
+    pub file_bytes: u64,
+    /// Row groups to read (`None`: all of them).
+    pub row_groups: Option<Vec<bool>>,
+}
+
+impl SegmentScan {
+    /// How many row groups are read (`total` when all).
+    pub fn selected(&self, total: usize) -> usize {
+        self.row_groups.as_ref().map_or(total, |rgs| rgs.iter().filter(|r| **r).count())
+    }
+}
+
+/// The segments of `group` a scan over `[start_ms, end_ms]` reads: those overlapping the range
+/// (and the retention window), minus the files and row groups whose substring index proves that
+/// no message contains a clause of `pruning`. Segments without an index are read whole.
+pub async fn plan_segments(
+    group: &ScanGroup,
+    start_ms: i64,
+    end_ms: i64,
+    pruning: &Pruning,
+) -> Result<Vec<SegmentScan>> {
+    let lo = low_bound(&group.snapshot, start_ms);
+    let segments: Vec<(PathBuf, SegmentMeta)> = group
+        .snapshot
+        .segments
+        .iter()
+        .filter(|(_, meta)| meta.max_timestamp >= lo && meta.min_timestamp <= end_ms)
+        .cloned()
+        .collect();
+    if pruning.is_empty() || segments.is_empty() {
+        return Ok(segments
+            .into_iter()
+            .map(|(path, meta)| SegmentScan { path, file_bytes: meta.file_bytes, row_groups: None })
+            .collect());
+    }
+    let clauses: Vec<Vec<Needle>> = pruning
+        .clauses
+        .iter()
+        .map(|clause| clause.iter().map(|literal| Needle::new(literal.as_bytes())).collect())
+        .collect();
+    // Reading an index not cached yet opens the file: off the async threads.
+    tokio::task::spawn_blocking(move || {
+        segments.into_iter().filter_map(|(path, meta)| select(path, &meta, &clauses)).collect()
+    })
+    .await
+    .map_err(|e| QueryError::Execution(format!("segment selection failed: {e}")))
+}
+
+/// The row groups of one segment that may hold a row satisfying every clause (`None`: none).
+fn select(path: PathBuf, meta: &SegmentMeta, clauses: &[Vec<Needle>]) -> Option<SegmentScan> {
+    let file_bytes = meta.file_bytes;
+    let Some(index) = segment_index(&path, file_bytes) else {
+        return Some(SegmentScan { path, file_bytes, row_groups: None });
+    };
+    let keep: Vec<bool> = (0..index.row_groups())
+        .map(|rg| clauses.iter().all(|clause| clause.iter().any(|needle| index.may_contain(rg, needle))))
+        .collect();
+    if !keep.contains(&true) {
+        return None;
+    }
+    let row_groups = (keep.contains(&false)).then_some(keep);
+    Some(SegmentScan { path, file_bytes, row_groups })
+}
+
+/// Parquet segments as a table: the scan `read_parquet` builds (the session's Parquet options,
+/// its metadata cache, file groups over the target partitions, filters pushed into the scan by
+/// the physical optimizer), over known files with their sizes, each restricted to its selected
+/// row groups.
+#[derive(Debug)]
+pub struct SegmentTable {
+    schema: SchemaRef,
+    files: Vec<PartitionedFile>,
+}
+
+impl SegmentTable {
+    /// Segments whose files all have (at least the columns of) `schema`.
+    pub fn new(schema: SchemaRef, segments: &[SegmentScan]) -> Result<Self> {
+        let files = segments
+            .iter()
+            .map(|segment| {
+                let path = std::path::absolute(&segment.path)
+                    .map_err(|e| QueryError::Execution(format!("{}: {e}", segment.path.display())))?;
+                let location = datafusion::object_store::path::Path::from_absolute_path(&path)
+                    .map_err(|e| QueryError::Execution(e.to_string()))?;
+                let meta = ObjectMeta {
+                    location,
+                    last_modified: chrono::DateTime::<chrono::Utc>::UNIX_EPOCH,
+                    size: segment.file_bytes,
+                    e_tag: None,
+                    version: None,
+                };
+                let file = PartitionedFile::new_from_meta(meta);
+                Ok(match &segment.row_groups {
+                    Some(keep) => {
+                        let mut plan = ParquetAccessPlan::new_all(keep.len());
+                        for (rg, _) in keep.iter().enumerate().filter(|(_, k)| !**k) {
+                            plan.skip(rg);
+                        }
+                        file.with_extension(plan)
+                    }
+                    None => file,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(SegmentTable { schema, files })
+    }
+}
+
+#[async_trait]
+impl TableProvider for SegmentTable {
+    fn schema(&self) -> SchemaRef {
+        Arc::clone(&self.schema)
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::Base
+    }
+
+    /// Like a listing table: filters are offered to the scan (the physical optimizer pushes
+    /// them into the Parquet source: statistics, page index, row filters) and applied above it.
+    fn supports_filters_pushdown(
+        &self,
+        filters: &[&Expr],
+    ) -> datafusion::error::Result<Vec<TableProviderFilterPushDown>> {
+        Ok(vec![TableProviderFilterPushDown::Inexact; filters.len()])
+    }
+
+    async fn scan(
+        &self,
+        state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        _filters: &[Expr],
+        limit: Option<usize>,
+    ) -> datafusion::error::Result<Arc<dyn ExecutionPlan>> {
+        let format = ParquetFormat::default().with_options(state.default_table_options().parquet);
+        let source = format.file_source(TableSchema::from(Arc::clone(&self.schema)));
+        let partitions = state.config().target_partitions().max(1);
+        let groups = FileGroup::new(self.files.clone()).split_files(partitions);
+        let config = FileScanConfigBuilder::new(ObjectStoreUrl::local_filesystem(), source)
+            .with_file_groups(groups)
+            .with_projection_indices(projection.cloned())?
+            .with_limit(limit)
+            .build();
+        format.create_physical_plan(state, config).await
+    }
 }
