@@ -155,7 +155,8 @@ pub async fn execute(
     let account = groups.first().map(|g| g.account.as_str()).unwrap_or_default();
     let ctx = session_with(lookups_for(storage, account, ast));
     let scan = scan_groups(storage, groups);
-    let base = base_frame(&ctx, &scan, params.start_ms, params.end_ms).await?;
+    let pruning = crate::prune::Pruning::for_query(ast); // skip what cannot match (substring index)
+    let base = crate::scan::base_frame_pruned(&ctx, &scan, params.start_ms, params.end_ms, &pruning).await?;
     let input = query_input(&ctx, &scan, ast, &params, &base).await?;
     let compiled = compile(query_text, ast, input, params)?;
     let (batches, scanned) =
