@@ -308,6 +308,49 @@ pub(crate) fn lookup<'a>(object: &'a str, path: &str) -> Option<FieldValue<'a>> 
     }
 }
 
+/// The top-level members named in `names` (dotless names as written, no leading `@`) of the
+/// object starting at byte 0 of `object`, in one pass: `out[k]` gets what [`lookup`] would give
+/// for `names[k]`. Returns `false` when the object is not valid JSON (every answer is then
+/// `None`; `out` must be ignored).
+pub(crate) fn top_level<'a>(object: &'a str, names: &[&str], out: &mut [Option<FieldValue<'a>>]) -> bool {
+    let b = object.as_bytes();
+    if b.first() != Some(&b'{') {
+        return false;
+    }
+    let mut walk = Walk { s: object, leaves: 0 };
+    let mut pos = skip_ws(b, 1);
+    if b.get(pos) == Some(&b'}') {
+        return true;
+    }
+    loop {
+        let Some((key, value)) = walk.key(pos) else { return false };
+        let wanted = names.iter().any(|n| *n == key);
+        let end = match wanted.then(|| scan::scalar(object, value)).flatten() {
+            Some((leaf, end)) => {
+                if let Some(v) = leaf {
+                    // Counted like any leaf; the first one of a name wins, within the cap.
+                    if walk.leaves < MAX_FIELDS {
+                        for (slot, _) in out.iter_mut().zip(names).filter(|(slot, n)| slot.is_none() && **n == key) {
+                            *slot = Some(v.clone());
+                        }
+                    }
+                    walk.leaves += 1;
+                }
+                end
+            }
+            _ => match walk.skip(value, 1) {
+                Some(end) => end,
+                None => return false,
+            },
+        };
+        match walk.after(end, b'}') {
+            Some(After::Comma(next)) => pos = next,
+            Some(After::Closed(_)) => return true,
+            None => return false,
+        }
+    }
+}
+
 /// Every leaf of a validated object, in document order, up to [`MAX_FIELDS`] leaves, named
 /// as exposed (`@x` → `@@x`). Duplicate names are kept; the caller de-duplicates.
 pub(crate) fn flatten(object: &str) -> Vec<(String, FieldValue<'_>)> {

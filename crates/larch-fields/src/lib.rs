@@ -41,7 +41,7 @@
 //!
 //! # Layout
 //!
-//! * `lib.rs` — the public entry points: [`get_field`], [`discover`]; name routing.
+//! * `lib.rs` — the public entry points: [`get_field`], [`get_fields`], [`discover`]; name routing.
 //! * `value.rs` — [`FieldValue`], [`FieldValue::render`], [`FieldValue::as_f64`].
 //! * `system.rs` — [`is_system_field`].
 //! * `scan.rs` — byte-level JSON: validating, leaf-counting skip; strings, numbers, escapes.
@@ -120,6 +120,28 @@ pub fn get_field<'a>(message: &'a str, name: &str) -> Option<FieldValue<'a>> {
         [b'@', ..] => lambda_field(message, LambdaField::from_name(name)?),
         _ => json_field(message, name),
     }
+}
+
+/// The values of several discovered fields of `message`, equal to [`get_field`] for each name,
+/// with one walk over the JSON object for all top-level names (a lookup per name would walk
+/// it once per name).
+pub fn get_fields<'a>(message: &'a str, names: &[&str]) -> Vec<Option<FieldValue<'a>>> {
+    let top_level = |n: &&str| !n.starts_with('@') && !n.contains('.');
+    let mut out: Vec<Option<FieldValue<'a>>> =
+        names.iter().map(|n| if top_level(n) { None } else { get_field(message, n) }).collect();
+    let wanted: Vec<(usize, &str)> =
+        names.iter().enumerate().filter(|(_, n)| top_level(n)).map(|(i, n)| (i, *n)).collect();
+    let Some(object) = (!wanted.is_empty()).then(|| json::from_first_brace(message)).flatten() else {
+        return out;
+    };
+    let keys: Vec<&str> = wanted.iter().map(|(_, n)| *n).collect();
+    let mut found: Vec<Option<FieldValue<'a>>> = vec![None; keys.len()];
+    if json::top_level(object, &keys, &mut found) {
+        for ((slot, _), value) in wanted.iter().zip(found) {
+            out[*slot] = value;
+        }
+    }
+    out
 }
 
 #[inline]

@@ -1,7 +1,7 @@
 //! Property tests: agreement with a serde_json-based reference, `discover` / `get_field`
 //! consistency, and no panics on arbitrary input.
 
-use larch_fields::{FieldValue, MAX_FIELDS, discover, get_field};
+use larch_fields::{FieldValue, MAX_FIELDS, discover, get_field, get_fields};
 use proptest::prelude::*;
 use serde_json::{Map, Value};
 
@@ -77,8 +77,17 @@ fn expected(v: &Value) -> Vec<(String, FieldValue<'static>)> {
 }
 
 fn assert_consistent(msg: &str) {
-    for (name, value) in discover(msg) {
-        assert_eq!(get_field(msg, &name), Some(value), "name {name:?} in {msg:?}");
+    let listed = discover(msg);
+    for (name, value) in &listed {
+        assert_eq!(get_field(msg, name).as_ref(), Some(value), "name {name:?} in {msg:?}");
+    }
+    // get_fields answers like get_field for listed names, absent names and duplicates alike.
+    let mut names: Vec<&str> = listed.iter().map(|(n, _)| n.as_str()).collect();
+    names.extend(["absent", "a", "a.b", "@type", "@duration", "@@a"]);
+    names.extend(listed.iter().take(2).map(|(n, _)| n.as_str()));
+    let many = get_fields(msg, &names);
+    for (name, got) in names.iter().zip(many) {
+        assert_eq!(got, get_field(msg, name), "get_fields {name:?} in {msg:?}");
     }
 }
 
@@ -94,6 +103,7 @@ proptest! {
         };
         let want = expected(&obj);
         prop_assert_eq!(discover(&msg), want.clone());
+        assert_consistent(&msg);
         for (name, value) in &want {
             let got = get_field(&msg, name);
             prop_assert_eq!(got.as_ref(), Some(value), "{}", name);

@@ -15,6 +15,7 @@
 //!   functions, `stats`.
 //! - [`udf`]: DataFusion functions for field discovery, number coercion and regexes.
 //! - [`count`]: the pass-through node that counts matched rows while the query runs.
+//! - [`field_columns`]: discovered fields that segments store as columns, in the base relation.
 //! - [`engine`]: runs a query and computes its statistics.
 //! - [`render`]: result values as Insights renders them; `@ptr`.
 //! - [`service`]: StartQuery, GetQueryResults, StopQuery, DescribeQueries, query definitions,
@@ -23,6 +24,7 @@
 pub mod compile;
 pub mod count;
 pub mod engine;
+pub mod field_columns;
 pub mod error;
 pub mod prune;
 pub mod render;

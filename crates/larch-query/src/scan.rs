@@ -11,12 +11,12 @@
 //! partitions, filters pushed into the scan by the physical optimizer), with a
 //! `ParquetAccessPlan` per file restricting it to the selected row groups.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use datafusion::arrow::datatypes::{DataType, SchemaRef};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::Session;
 use datafusion::dataframe::DataFrame;
@@ -31,8 +31,9 @@ use datafusion::datasource::{TableProvider, TableType};
 use datafusion::logical_expr::TableProviderFilterPushDown;
 use datafusion::object_store::ObjectMeta;
 use datafusion::physical_plan::ExecutionPlan;
-use datafusion::prelude::{Expr, SessionContext, cast, col, in_list, lit};
+use datafusion::prelude::{Expr, SessionContext, cast, col, ident, in_list, lit};
 
+use larch_storage::field_columns::field_column_name;
 use larch_storage::index::{Needle, segment_index};
 use larch_storage::schema::{
     COL_INGESTION_TIME, COL_MESSAGE, COL_SEQ, COL_STREAM, COL_STREAM_ID, COL_TIMESTAMP, event_schema,
@@ -40,6 +41,7 @@ use larch_storage::schema::{
 use larch_storage::{GroupSnapshot, SegmentMeta};
 
 use crate::error::{QueryError, Result};
+use crate::field_columns::{self, field_exprs, stored_fields};
 use crate::prune::Pruning;
 
 /// Internal column names of the base relation.
@@ -75,13 +77,16 @@ pub async fn base_frame_pruned(
     end_ms: i64,
     pruning: &Pruning,
 ) -> Result<DataFrame> {
+    // Every group's frame offers the same field columns, so that they union (and a `diff`
+    // baseline window, scanned separately over the same groups, gets the same columns too).
+    let fields = stored_fields(groups);
     let mut frames = Vec::new();
     for group in groups {
-        frames.push(group_frame(ctx, group, start_ms, end_ms, pruning).await?);
+        frames.push(group_frame(ctx, group, start_ms, end_ms, pruning, &fields).await?);
     }
     let mut iter = frames.into_iter();
     let Some(mut frame) = iter.next() else {
-        return empty_frame(ctx);
+        return empty_frame(ctx, &fields);
     };
     for next in iter {
         frame = frame.union(next)?;
@@ -89,10 +94,31 @@ pub async fn base_frame_pruned(
     Ok(frame)
 }
 
-fn empty_frame(ctx: &SessionContext) -> Result<DataFrame> {
+fn empty_frame(ctx: &SessionContext, fields: &[String]) -> Result<DataFrame> {
     let empty = RecordBatch::new_empty(event_schema());
-    let frame = ctx.read_batch(empty)?;
-    Ok(frame.select(system_columns(0, ""))?)
+    let frame = with_fields(ctx.read_batch(empty)?, &HashSet::new(), fields)?;
+    Ok(frame.select(system_columns(0, "", fields))?)
+}
+
+/// The event columns of a source that stores the fields of `present` as columns, plus every
+/// field of `fields` as its base-relation column (read or discovered, see [`field_columns`]).
+fn with_fields(frame: DataFrame, present: &HashSet<&str>, fields: &[String]) -> Result<DataFrame> {
+    if fields.is_empty() {
+        return Ok(frame);
+    }
+    let mut select: Vec<Expr> = event_schema().fields().iter().map(|f| ident(f.name())).collect();
+    select.extend(field_exprs(present, fields));
+    Ok(frame.select(select)?)
+}
+
+/// A segment's schema: the event columns and its field columns.
+fn segment_schema(stored: &[String]) -> SchemaRef {
+    if stored.is_empty() {
+        return event_schema();
+    }
+    let mut fields: Vec<Field> = event_schema().fields().iter().map(|f| f.as_ref().clone()).collect();
+    fields.extend(stored.iter().map(|name| Field::new(field_column_name(name), DataType::Utf8, true)));
+    Arc::new(Schema::new(fields))
 }
 
 /// The lower time bound of a group's scan: the query start or the retention cutoff.
@@ -106,20 +132,27 @@ async fn group_frame(
     start_ms: i64,
     end_ms: i64,
     pruning: &Pruning,
+    fields: &[String],
 ) -> Result<DataFrame> {
     let snapshot = &group.snapshot;
     let lo = low_bound(snapshot, start_ms);
     let mut parts: Vec<DataFrame> = Vec::new();
     if !snapshot.batches.is_empty() {
-        parts.push(ctx.read_batches(snapshot.batches.clone())?);
+        parts.push(with_fields(ctx.read_batches(snapshot.batches.clone())?, &HashSet::new(), fields)?);
     }
-    let segments = plan_segments(group, start_ms, end_ms, pruning).await?;
-    if !segments.is_empty() {
-        parts.push(ctx.read_table(Arc::new(SegmentTable::new(event_schema(), &segments)?))?);
+    // One table per set of stored field columns: a table's files share its schema.
+    let mut by_stored: BTreeMap<Vec<String>, Vec<SegmentScan>> = BTreeMap::new();
+    for segment in plan_segments(group, start_ms, end_ms, pruning).await? {
+        by_stored.entry(segment.field_columns.clone()).or_default().push(segment);
+    }
+    for (stored, segments) in &by_stored {
+        let table = ctx.read_table(Arc::new(SegmentTable::new(segment_schema(stored), segments)?))?;
+        let present: HashSet<&str> = stored.iter().map(String::as_str).collect();
+        parts.push(with_fields(table, &present, fields)?);
     }
     let mut iter = parts.into_iter();
     let Some(mut frame) = iter.next() else {
-        return empty_frame(ctx);
+        return empty_frame(ctx, fields);
     };
     for next in iter {
         frame = frame.union(next)?;
@@ -129,11 +162,11 @@ async fn group_frame(
     let frame = frame
         .filter(col(COL_TIMESTAMP).gt_eq(lit(lo)).and(col(COL_TIMESTAMP).lt_eq(lit(end_ms))))?
         .filter(in_list(col(COL_STREAM_ID), live_list, false))?;
-    Ok(frame.select(system_columns(snapshot.group.id, &group.log))?)
+    Ok(frame.select(system_columns(snapshot.group.id, &group.log, fields))?)
 }
 
-fn system_columns(group_id: u64, log: &str) -> Vec<datafusion::prelude::Expr> {
-    vec![
+fn system_columns(group_id: u64, log: &str, fields: &[String]) -> Vec<datafusion::prelude::Expr> {
+    let mut columns = vec![
         col(COL_TIMESTAMP).alias(cols::TS),
         col(COL_MESSAGE).alias(cols::MSG),
         col(COL_STREAM).alias(cols::STREAM),
@@ -141,7 +174,9 @@ fn system_columns(group_id: u64, log: &str) -> Vec<datafusion::prelude::Expr> {
         col(COL_SEQ).alias(cols::SEQ),
         cast(lit(group_id), DataType::UInt64).alias(cols::GROUP),
         lit(log.to_string()).alias(cols::LOG),
-    ]
+    ];
+    columns.extend(fields.iter().map(|name| ident(field_columns::internal(name))));
+    columns
 }
 
 /// A segment a scan reads, and which of its row groups.
@@ -151,6 +186,8 @@ pub struct SegmentScan {
     pub file_bytes: u64,
     /// Row groups to read (`None`: all of them).
     pub row_groups: Option<Vec<bool>>,
+    /// The discovered fields the segment stores as columns.
+    pub field_columns: Vec<String>,
 }
 
 impl SegmentScan {
@@ -180,7 +217,12 @@ pub async fn plan_segments(
     if pruning.is_empty() || segments.is_empty() {
         return Ok(segments
             .into_iter()
-            .map(|(path, meta)| SegmentScan { path, file_bytes: meta.file_bytes, row_groups: None })
+            .map(|(path, meta)| SegmentScan {
+                path,
+                file_bytes: meta.file_bytes,
+                row_groups: None,
+                field_columns: meta.field_columns,
+            })
             .collect());
     }
     let clauses: Vec<Vec<Needle>> = pruning
@@ -199,8 +241,9 @@ pub async fn plan_segments(
 /// The row groups of one segment that may hold a row satisfying every clause (`None`: none).
 fn select(path: PathBuf, meta: &SegmentMeta, clauses: &[Vec<Needle>]) -> Option<SegmentScan> {
     let file_bytes = meta.file_bytes;
+    let field_columns = meta.field_columns.clone();
     let Some(index) = segment_index(&path, file_bytes) else {
-        return Some(SegmentScan { path, file_bytes, row_groups: None });
+        return Some(SegmentScan { path, file_bytes, row_groups: None, field_columns });
     };
     let keep: Vec<bool> = (0..index.row_groups())
         .map(|rg| clauses.iter().all(|clause| clause.iter().any(|needle| index.may_contain(rg, needle))))
@@ -209,7 +252,7 @@ fn select(path: PathBuf, meta: &SegmentMeta, clauses: &[Vec<Needle>]) -> Option<
         return None;
     }
     let row_groups = (keep.contains(&false)).then_some(keep);
-    Some(SegmentScan { path, file_bytes, row_groups })
+    Some(SegmentScan { path, file_bytes, row_groups, field_columns })
 }
 
 /// Parquet segments as a table: the scan `read_parquet` builds (the session's Parquet options,

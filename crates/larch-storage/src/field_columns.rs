@@ -109,21 +109,15 @@ pub fn append_field_columns(batch: &RecordBatch, fields: &[String]) -> Result<Re
         return Ok(batch.clone());
     }
     let messages = batch.column(idx::MESSAGE).as_string::<i32>();
-    let positions: HashMap<&str, usize> = fields.iter().enumerate().map(|(i, f)| (f.as_str(), i)).collect();
+    let names: Vec<&str> = fields.iter().map(String::as_str).collect();
     let mut builders: Vec<StringBuilder> =
         fields.iter().map(|_| StringBuilder::with_capacity(messages.len(), messages.len() * 4)).collect();
-    // One discovery walk per row fills every column (a lookup per field would walk the
-    // message once per field). A row's fields are appended in column order afterwards.
-    let mut row_values: Vec<Option<String>> = vec![None; fields.len()];
+    // One walk per row for all top-level JSON names (`get_fields`), not one per field.
     for message in messages.iter() {
-        for (name, value) in larch_fields::discover(message.unwrap_or_default()) {
-            if let Some(&i) = positions.get(name.as_str()) {
-                row_values[i] = Some(value.render());
-            }
-        }
-        for (builder, value) in builders.iter_mut().zip(row_values.iter_mut()) {
-            match value.take() {
-                Some(v) => builder.append_value(v),
+        for (builder, value) in builders.iter_mut().zip(larch_fields::get_fields(message.unwrap_or_default(), &names)) {
+            match value {
+                Some(FieldValue::Str(text)) => builder.append_value(text),
+                Some(other) => builder.append_value(other.render()),
                 None => builder.append_null(),
             }
         }
@@ -174,9 +168,8 @@ mod tests {
 
     #[test]
     fn rare_fields_are_not_chosen() {
-        let messages: Vec<String> = (0..1000)
-            .map(|i| if i % 10 == 0 { format!(r#"{{"rare":{i}}}"#) } else { format!("line {i}") })
-            .collect();
+        let messages: Vec<String> =
+            (0..1000).map(|i| if i % 10 == 0 { format!(r#"{{"rare":{i}}}"#) } else { format!("line {i}") }).collect();
         assert!(choose_fields(&batch(&messages)).is_empty());
     }
 
@@ -203,5 +196,40 @@ mod tests {
                 assert_eq!(got, want, "field {name} row {row}");
             }
         }
+    }
+}
+
+/// Cost of choosing and building field columns on a real log file:
+/// `LARCH_FIELDS_FILE=app.log cargo test --release -p larch-storage field_columns_cost -- --ignored --nocapture`
+#[cfg(test)]
+mod cost {
+    use super::*;
+    use crate::memtable::build_batch;
+    use crate::model::NewEvent;
+
+    #[test]
+    #[ignore]
+    fn field_columns_cost() {
+        let Ok(path) = std::env::var("LARCH_FIELDS_FILE") else { return };
+        let text = std::fs::read_to_string(path).unwrap();
+        let events: Vec<NewEvent> = text
+            .lines()
+            .take(300_000)
+            .enumerate()
+            .map(|(i, l)| NewEvent { timestamp: i as i64, message: l.to_string() })
+            .collect();
+        let batch = build_batch(1, "s", 0, 1, &events);
+        let t = std::time::Instant::now();
+        let fields = choose_fields(&batch);
+        let chose = t.elapsed();
+        let t = std::time::Instant::now();
+        let out = append_field_columns(&batch, &fields).unwrap();
+        let built = t.elapsed();
+        println!(
+            "{} rows: chose {:?} in {chose:?}, built {} columns in {built:?}",
+            events.len(),
+            fields,
+            out.num_columns() - batch.num_columns()
+        );
     }
 }

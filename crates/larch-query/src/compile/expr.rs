@@ -4,7 +4,7 @@
 use std::ops::Not;
 
 use datafusion::arrow::datatypes::DataType;
-use datafusion::prelude::{Expr, cast, col, in_list, lit};
+use datafusion::prelude::{Expr, cast, col, ident, in_list, lit};
 use larch_insights::{BinaryOp, ExprKind, FieldRef, LikePattern, Number, UnaryOp};
 
 use super::kind::{Kind, to_bool, to_millis, to_num, to_str};
@@ -32,7 +32,14 @@ impl Compiler<'_> {
         if f.name == "@ptr" {
             return Err(self.malformed(f.span, "@ptr can only be returned, not used in expressions."));
         }
-        let discovered = udf(FieldUdf::default()).call(vec![col(cols::MSG), lit(f.name.clone())]);
+        // Segments may store the field as a column (larch-storage `field_columns`); the base
+        // relation then offers it, equal row by row to discovering it from the message.
+        let stored = crate::field_columns::internal(&f.name);
+        let discovered = if self.frame.schema().has_column_with_unqualified_name(&stored) {
+            ident(stored)
+        } else {
+            udf(FieldUdf::default()).call(vec![col(cols::MSG), lit(f.name.clone())])
+        };
         let (expr, kind) = if NUMERIC_DISCOVERED.contains(&f.name.as_str()) {
             (udf(ToNumberUdf::default()).call(vec![discovered]), Kind::Num)
         } else {
