@@ -4,7 +4,7 @@ use std::ops::Not;
 
 use datafusion::logical_expr::ExprFunctionExt;
 use datafusion::prelude::{Expr, col, lit};
-use larch_insights::{Command, CommandKind, ParseMode, SortOrder};
+use larch_insights::{Command, CommandKind, ExprKind, ParseMode, SortOrder};
 
 use super::kind::{Kind, to_bool, to_num, to_str};
 use super::{Column, Compiler};
@@ -14,11 +14,34 @@ use crate::udf::{CapturesUdf, translate_regex, udf};
 
 impl Compiler<'_> {
     pub(crate) fn command(&mut self, command: &Command) -> Result<()> {
+        // Commands that resolve fields only through expressions (or just show them) leave lazy
+        // fields lazy; every other command sees them computed.
+        let keeps_lazy = matches!(
+            command.kind,
+            CommandKind::Fields(_)
+                | CommandKind::Display(_)
+                | CommandKind::Filter(_)
+                | CommandKind::Sort(_)
+                | CommandKind::Limit { .. }
+                | CommandKind::Head(_)
+                | CommandKind::Stats(_)
+        );
+        if !keeps_lazy {
+            self.materialize_all()?;
+        }
         match &command.kind {
             CommandKind::Fields(projections) => {
                 for p in projections {
-                    let (expr, kind) = self.expr(&p.expr)?;
                     let name = p.output_name(self.query);
+                    if let ExprKind::Field(f) = &p.expr.kind
+                        && p.alias.is_none()
+                        && f.name == name
+                        && self.output_field(f)?
+                    {
+                        self.add_output(&name);
+                        continue;
+                    }
+                    let (expr, kind) = self.expr(&p.expr)?;
                     self.define(&name, expr, kind)?;
                     self.add_output(&name);
                 }
@@ -28,7 +51,9 @@ impl Compiler<'_> {
             CommandKind::Display(fields) => {
                 let mut names = Vec::new();
                 for f in fields {
-                    self.field(f)?;
+                    if !self.output_field(f)? {
+                        self.field(f)?;
+                    }
                     names.push(f.name.clone());
                 }
                 self.output = names;

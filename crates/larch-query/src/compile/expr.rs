@@ -20,8 +20,9 @@ const NUMERIC_DISCOVERED: [&str; 5] =
 impl Compiler<'_> {
     /// Resolves a field, discovering it from `@message` on first use.
     pub(crate) fn field(&mut self, f: &FieldRef) -> Result<Column> {
-        if let Some(c) = self.scope.get(&f.name) {
-            return Ok(c.clone());
+        if let Some(c) = self.scope.get(&f.name).cloned() {
+            self.materialize(&c.internal)?;
+            return Ok(c);
         }
         if let Some(c) = self.member_field(f)? {
             return Ok(c); // `m.key` of a map/list field (compile/structured.rs)
@@ -32,21 +33,64 @@ impl Compiler<'_> {
         if f.name == "@ptr" {
             return Err(self.malformed(f.span, "@ptr can only be returned, not used in expressions."));
         }
+        let (expr, kind) = self.discovered(&f.name);
+        self.define(&f.name, expr, kind)?;
+        Ok(self.scope[&f.name].clone())
+    }
+
+    /// The value of discovered field `name` of the base relation's rows.
+    fn discovered(&self, name: &str) -> (Expr, Kind) {
         // Segments may store the field as a column (larch-storage `field_columns`); the base
         // relation then offers it, equal row by row to discovering it from the message.
-        let stored = crate::field_columns::internal(&f.name);
+        let stored = crate::field_columns::internal(name);
         let discovered = if self.frame.schema().has_column_with_unqualified_name(&stored) {
             ident(stored)
         } else {
-            udf(FieldUdf::default()).call(vec![col(cols::MSG), lit(f.name.clone())])
+            udf(FieldUdf::default()).call(vec![col(cols::MSG), lit(name.to_string())])
         };
-        let (expr, kind) = if NUMERIC_DISCOVERED.contains(&f.name.as_str()) {
+        if NUMERIC_DISCOVERED.contains(&name) {
             (udf(ToNumberUdf::default()).call(vec![discovered]), Kind::Num)
         } else {
             (discovered, Kind::Dyn)
-        };
-        self.define(&f.name, expr, kind)?;
-        Ok(self.scope[&f.name].clone())
+        }
+    }
+
+    /// Resolves a field that is only shown (`fields x`, `display x`) without computing it: a
+    /// discovered field stays *lazy* and is computed at the end, after the final `limit`, so a
+    /// top-k query parses only the rows it returns. Any other use materializes it first.
+    /// Returns `false` when `f` is not a field that can stay lazy (it was not resolved).
+    pub(crate) fn output_field(&mut self, f: &FieldRef) -> Result<bool> {
+        if let Some(c) = self.scope.get(&f.name) {
+            return Ok(self.lazy.contains_key(&c.internal));
+        }
+        let member_of_scoped = (1..f.segments.len()).any(|k| self.scope.contains_key(&f.segments[..k].join(".")));
+        if self.aggregated || f.name == "@ptr" || member_of_scoped {
+            return Ok(false);
+        }
+        let (expr, kind) = self.discovered(&f.name);
+        let internal = self.fresh();
+        self.lazy.insert(internal.clone(), expr);
+        self.scope.insert(f.name.clone(), Column { internal, kind });
+        Ok(true)
+    }
+
+    /// Computes a lazy column now (see [`Self::output_field`]).
+    pub(crate) fn materialize(&mut self, internal: &str) -> Result<()> {
+        if let Some(expr) = self.lazy.remove(internal) {
+            self.frame = self.take_frame().with_column(internal, expr)?;
+        }
+        Ok(())
+    }
+
+    /// Computes every lazy column now: before commands that read fields in other ways than
+    /// through expressions.
+    pub(crate) fn materialize_all(&mut self) -> Result<()> {
+        let mut pending: Vec<String> = self.lazy.keys().cloned().collect();
+        pending.sort();
+        for internal in pending {
+            self.materialize(&internal)?;
+        }
+        Ok(())
     }
 
     pub(crate) fn expr(&mut self, e: &larch_insights::Expr) -> Result<(Expr, Kind)> {

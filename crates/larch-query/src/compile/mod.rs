@@ -86,6 +86,9 @@ pub(crate) struct Compiler<'q> {
     /// Sort applied at the end if the query did not sort (stats: by the `by` keys).
     default_sort: Option<Vec<datafusion::logical_expr::SortExpr>>,
     matched: Option<Matched>,
+    /// Discovered fields that are only shown, by internal column: computed at the end, after the
+    /// final limit, unless something uses them before (`expr::output_field`).
+    lazy: HashMap<String, Expr>,
     limit: Option<usize>,
     counter: usize,
     /// Aggregate calls (by span) compiled to columns, while compiling a stats expression.
@@ -110,6 +113,7 @@ pub fn compile(query: &str, ast: &Query, base: DataFrame, params: CompileParams)
         sorted: false,
         default_sort: None,
         matched: None,
+        lazy: HashMap::new(),
         limit: None,
         counter: 0,
         agg_refs: HashMap::new(),
@@ -180,7 +184,11 @@ impl Compiler<'_> {
                 .cloned()
                 .ok_or_else(|| QueryError::Execution(format!("unresolved output column {name}")))?;
             let alias = format!("o{}", output.len());
-            select.push(col(column.internal.as_str()).alias(&alias));
+            let value = match self.lazy.get(&column.internal) {
+                Some(lazy) => lazy.clone(),
+                None => col(column.internal.as_str()),
+            };
+            select.push(value.alias(&alias));
             output.push(OutputColumn { name: name.clone(), internal: alias, kind: column.kind });
         }
         if !self.aggregated {

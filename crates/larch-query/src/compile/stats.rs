@@ -77,6 +77,8 @@ impl Compiler<'_> {
         // Switch scope to the aggregate's columns, then evaluate the outer expressions.
         self.aggregated = true;
         self.scope.clear();
+        // Fields only shown before stats are gone with the rows they would have been shown for.
+        self.lazy.clear();
         for (name, column) in &outputs {
             self.scope.insert(name.clone(), column.clone());
         }
