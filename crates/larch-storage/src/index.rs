@@ -117,7 +117,7 @@ impl TrigramBloom {
         self.words.len() * 8
     }
 
-    /// Fraction of bits set (for reports; ≈ 0.4 at the design load).
+    /// Fraction of bits set (for reports; ≈ 0.22 at the design load of 8 bits per trigram).
     pub fn fill_ratio(&self) -> f64 {
         let ones: u32 = self.words.iter().map(|w| w.count_ones()).sum();
         ones as f64 / (self.words.len() * 64) as f64
