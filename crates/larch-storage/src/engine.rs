@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use arrow::array::AsArray;
@@ -23,6 +23,7 @@ use crate::stats::StorageStats;
 use crate::wal::{self, WalWriter, encode_batch, list_wal_files, read_wal_file};
 
 mod compaction;
+mod flow;
 pub mod metric_filters;
 
 const DAY_MS: i64 = 86_400_000;
@@ -35,6 +36,9 @@ pub struct StorageConfig {
     pub flush_interval: Duration,
     /// ... or as soon as it holds this many billable bytes.
     pub flush_bytes: usize,
+    /// Writers wait for a flush when the active memtable holds this many billable bytes
+    /// (`engine/flow.rs`): bounds memory when ingest outruns flushing.
+    pub max_buffered_bytes: usize,
     /// How often expired segments are deleted.
     pub retention_interval: Duration,
     /// Time span of one segment: a flush writes one segment per log group and span, so
@@ -48,6 +52,7 @@ impl StorageConfig {
             data_dir: data_dir.into(),
             flush_interval: Duration::from_secs(30),
             flush_bytes: 64 << 20,
+            max_buffered_bytes: 256 << 20,
             retention_interval: Duration::from_secs(60),
             segment_span: Duration::from_secs(3600),
         }
@@ -93,9 +98,10 @@ struct Inner {
     stats: Arc<StorageStats>,
     closed: AtomicBool,
     background: Mutex<Option<std::thread::JoinHandle<()>>>,
+    flush_wake: flow::FlushWake,
 }
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
@@ -137,6 +143,7 @@ impl Storage {
                 stats,
                 closed: AtomicBool::new(false),
                 background: Mutex::new(None),
+                flush_wake: flow::FlushWake::default(),
             }),
         })
     }
@@ -309,6 +316,7 @@ impl Storage {
         events: Vec<NewEvent>,
         ingestion_time: i64,
     ) -> Result<u64> {
+        self.wait_for_room().await;
         let (frame, first_seq, on_durable) = self.prepare_put(group_id, stream, events, ingestion_time)?;
         self.inner.wal.append(frame, on_durable).await?;
         Ok(first_seq)
@@ -322,6 +330,7 @@ impl Storage {
         events: Vec<NewEvent>,
         ingestion_time: i64,
     ) -> Result<u64> {
+        self.wait_for_room_blocking();
         let (frame, first_seq, on_durable) = self.prepare_put(group_id, stream, events, ingestion_time)?;
         self.inner.wal.append_blocking(frame, on_durable)?;
         Ok(first_seq)
@@ -347,7 +356,14 @@ impl Storage {
         let inner = Arc::clone(&self.inner);
         let stream_id = stream.id;
         let on_durable: wal::OnDurable = Box::new(move || {
-            inner.memtable.write().insert(group_id, batch, raw_bytes, min_ts, max_ts, now_ms());
+            let active = {
+                let mut memtable = inner.memtable.write();
+                memtable.insert(group_id, batch, raw_bytes, min_ts, max_ts, now_ms());
+                memtable.active_bytes
+            };
+            if active >= inner.config.flush_bytes {
+                inner.flush_wake.notify();
+            }
             inner.catalog.update_stats(|state| {
                 record_stream_stats(state.streams.get_mut(&stream_id), min_ts, max_ts, ingestion_time)
             });
@@ -438,8 +454,9 @@ impl Storage {
         let _flushing = self.inner.flush_lock.lock();
         let inner = Arc::clone(&self.inner);
         let closed_wal = self.inner.wal.rotate_blocking(Box::new(move |_| inner.memtable.write().freeze()))?;
+        let started = std::time::Instant::now();
         let frozen = self.inner.memtable.read().frozen.clone();
-        let mut written = Vec::new();
+        let mut jobs = Vec::new();
         for (group_id, buffer) in &frozen {
             let Some((live, cutoff)) = self.live_streams_and_cutoff(*group_id) else { continue };
             let batches = keep_live_rows(&buffer.batches, &live, cutoff)?;
@@ -447,12 +464,17 @@ impl Storage {
             std::fs::create_dir_all(&dir).map_err(|e| StorageError::io(&dir, e))?;
             for (partition, rows) in partition_by_time(&batches, self.inner.config.segment_span.as_millis() as i64)? {
                 let file_name = format!("{:020}-{:020}.parquet", partition.max(0), closed_wal);
-                let path = dir.join(&file_name);
-                if let Some(segment) = write_segment(&path, std::slice::from_ref(&rows))? {
-                    written.push((*group_id, format!("segments/{group_id}/{file_name}"), segment));
-                }
+                jobs.push((*group_id, dir.join(&file_name), format!("segments/{group_id}/{file_name}"), rows));
             }
         }
+        let written = write_segments_in_parallel(jobs)?;
+        tracing::info!(
+            segments = written.len(),
+            rows = written.iter().map(|(_, _, s)| s.rows).sum::<u64>(),
+            raw_bytes = written.iter().map(|(_, _, s)| s.raw_bytes).sum::<u64>(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "flushed memtable"
+        );
         let stream_ids: HashSet<StreamId> = frozen
             .values()
             .flat_map(|b| b.batches.iter())
@@ -561,10 +583,45 @@ impl Storage {
     }
 }
 
+/// Writes the segments of one flush, on as many threads as there are cores (segments are
+/// independent; encoding, field columns and the substring index are CPU-bound).
+fn write_segments_in_parallel(
+    jobs: Vec<(GroupId, PathBuf, String, RecordBatch)>,
+) -> Result<Vec<(GroupId, String, crate::segment::WrittenSegment)>> {
+    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(jobs.len()).max(1);
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<(usize, Result<Option<crate::segment::WrittenSegment>>)>> = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some((_, path, _, rows)) = jobs.get(i) else { return };
+                    let result = write_segment(path, std::slice::from_ref(rows));
+                    results.lock().push((i, result));
+                }
+            });
+        }
+    });
+    let mut results = results.into_inner();
+    results.sort_by_key(|(i, _)| *i);
+    let mut written = Vec::with_capacity(results.len());
+    for (i, result) in results {
+        if let Some(segment) = result? {
+            let (group_id, _, relative, _) = &jobs[i];
+            written.push((*group_id, relative.clone(), segment));
+        }
+    }
+    Ok(written)
+}
+
 fn background_loop(weak: std::sync::Weak<Inner>) {
     let mut last_retention = std::time::Instant::now();
     loop {
-        std::thread::sleep(Duration::from_millis(250));
+        match weak.upgrade() {
+            Some(inner) => inner.flush_wake.wait(Duration::from_millis(250)),
+            None => return,
+        }
         let Some(inner) = weak.upgrade() else { return };
         if inner.closed.load(Ordering::Acquire) {
             return;
