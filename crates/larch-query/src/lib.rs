@@ -24,8 +24,8 @@
 pub mod compile;
 pub mod count;
 pub mod engine;
-pub mod field_columns;
 pub mod error;
+pub mod field_columns;
 pub mod prune;
 pub mod render;
 pub mod scan;
