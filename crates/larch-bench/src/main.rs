@@ -5,12 +5,15 @@
 //!   ingest (1 MB and 10-event batches), ingest → queryable latency, storage, queries warm and
 //!   cold, and the baselines (ripgrep, DuckDB, chDB) interleaved with larch; prints a table and
 //!   writes JSON. `bench/run` builds everything and calls it.
+//! * `larch-bench queries --work DIR --larch BIN [--only id,..]` re-runs larch's queries on the
+//!   data an earlier `run` left in DIR.
 
 mod client;
 mod corpus;
 mod load;
 mod queries;
 mod report;
+mod rerun;
 mod server;
 
 use std::io::{BufRead, BufReader, Write};
@@ -52,6 +55,8 @@ enum Cmd {
     },
     /// Run the whole benchmark.
     Run(RunArgs),
+    /// Re-run larch's queries against the data of an earlier `run` (engine work loop).
+    Queries(rerun::QueriesArgs),
 }
 
 #[derive(clap::Args, Clone)]
@@ -124,6 +129,7 @@ fn main() {
                 )
             }),
         Cmd::Run(args) => run(args),
+        Cmd::Queries(args) => rerun::run(args),
     };
     if let Err(e) = result {
         eprintln!("larch-bench: {e}");

@@ -16,6 +16,7 @@
 //! - [`udf`]: DataFusion functions for field discovery, number coercion and regexes.
 //! - [`count`]: the pass-through node that counts matched rows while the query runs.
 //! - [`field_columns`]: discovered fields that segments store as columns, in the base relation.
+//! - [`term_columns`]: per-row presence of frequent terms (`ERROR`, ...) stored by segments.
 //! - [`engine`]: runs a query and computes its statistics.
 //! - [`render`]: result values as Insights renders them; `@ptr`.
 //! - [`service`]: StartQuery, GetQueryResults, StopQuery, DescribeQueries, query definitions,
@@ -31,6 +32,7 @@ pub mod render;
 pub mod scan;
 pub mod service;
 pub mod sql;
+pub mod term_columns;
 pub mod udf;
 
 pub use error::{QueryError, Result};

@@ -34,6 +34,7 @@ use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::{Expr, SessionContext, cast, col, ident, in_list, lit};
 
 use larch_storage::field_columns::field_column_name;
+use larch_storage::term_columns::term_column_name;
 use larch_storage::index::{Needle, segment_index};
 use larch_storage::schema::{
     COL_INGESTION_TIME, COL_MESSAGE, COL_SEQ, COL_STREAM, COL_STREAM_ID, COL_TIMESTAMP, event_schema,
@@ -42,6 +43,7 @@ use larch_storage::{GroupSnapshot, SegmentMeta};
 
 use crate::error::{QueryError, Result};
 use crate::field_columns::{self, field_exprs, stored_fields};
+use crate::term_columns::{self, checked_terms, term_exprs};
 use crate::prune::Pruning;
 
 /// Internal column names of the base relation.
@@ -67,6 +69,44 @@ pub async fn base_frame(ctx: &SessionContext, groups: &[ScanGroup], start_ms: i6
     base_frame_pruned(ctx, groups, start_ms, end_ms, &Pruning::none()).await
 }
 
+/// The derived columns every source of a base relation offers: field columns
+/// ([`field_columns`]) and term columns ([`term_columns`]).
+struct Derived {
+    fields: Vec<String>,
+    terms: Vec<String>,
+}
+
+/// What one source (the memtable, or segments sharing a schema) stores of the derived columns.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Stored {
+    /// Discovered fields stored as columns.
+    pub fields: Vec<String>,
+    /// Terms checked for, and those of them stored as columns.
+    pub terms_checked: Vec<String>,
+    pub term_columns: Vec<String>,
+}
+
+impl Stored {
+    fn of(meta: &SegmentMeta) -> Stored {
+        Stored {
+            fields: meta.field_columns.clone(),
+            terms_checked: meta.terms_checked.clone(),
+            term_columns: meta.term_columns.clone(),
+        }
+    }
+
+    /// A segment's schema: the event columns, its field columns and its term columns.
+    fn schema(&self) -> SchemaRef {
+        if self.fields.is_empty() && self.term_columns.is_empty() {
+            return event_schema();
+        }
+        let mut fields: Vec<Field> = event_schema().fields().iter().map(|f| f.as_ref().clone()).collect();
+        fields.extend(self.fields.iter().map(|name| Field::new(field_column_name(name), DataType::Utf8, true)));
+        fields.extend(self.term_columns.iter().map(|term| Field::new(term_column_name(term), DataType::Boolean, false)));
+        Arc::new(Schema::new(fields))
+    }
+}
+
 /// [`base_frame`] without the segment rows that cannot satisfy `pruning` (whose `@message`
 /// certainly lacks a required literal). Only for relations whose rows then go through the
 /// filters `pruning` was derived from; never for counts of scanned records.
@@ -77,16 +117,16 @@ pub async fn base_frame_pruned(
     end_ms: i64,
     pruning: &Pruning,
 ) -> Result<DataFrame> {
-    // Every group's frame offers the same field columns, so that they union (and a `diff`
+    // Every group's frame offers the same derived columns, so that they union (and a `diff`
     // baseline window, scanned separately over the same groups, gets the same columns too).
-    let fields = stored_fields(groups);
+    let derived = Derived { fields: stored_fields(groups), terms: checked_terms(groups) };
     let mut frames = Vec::new();
     for group in groups {
-        frames.push(group_frame(ctx, group, start_ms, end_ms, pruning, &fields).await?);
+        frames.push(group_frame(ctx, group, start_ms, end_ms, pruning, &derived).await?);
     }
     let mut iter = frames.into_iter();
     let Some(mut frame) = iter.next() else {
-        return empty_frame(ctx, &fields);
+        return empty_frame(ctx, &derived);
     };
     for next in iter {
         frame = frame.union(next)?;
@@ -94,31 +134,25 @@ pub async fn base_frame_pruned(
     Ok(frame)
 }
 
-fn empty_frame(ctx: &SessionContext, fields: &[String]) -> Result<DataFrame> {
+fn empty_frame(ctx: &SessionContext, derived: &Derived) -> Result<DataFrame> {
     let empty = RecordBatch::new_empty(event_schema());
-    let frame = with_fields(ctx.read_batch(empty)?, &HashSet::new(), fields)?;
-    Ok(frame.select(system_columns(0, "", fields))?)
+    let frame = with_derived(ctx.read_batch(empty)?, &Stored::default(), derived)?;
+    Ok(frame.select(system_columns(0, "", derived))?)
 }
 
-/// The event columns of a source that stores the fields of `present` as columns, plus every
-/// field of `fields` as its base-relation column (read or discovered, see [`field_columns`]).
-fn with_fields(frame: DataFrame, present: &HashSet<&str>, fields: &[String]) -> Result<DataFrame> {
-    if fields.is_empty() {
+/// The event columns of a source that stores `stored`, plus every derived column of `derived`
+/// as its base-relation column (read, constant, or computed from the message).
+fn with_derived(frame: DataFrame, stored: &Stored, derived: &Derived) -> Result<DataFrame> {
+    if derived.fields.is_empty() && derived.terms.is_empty() {
         return Ok(frame);
     }
     let mut select: Vec<Expr> = event_schema().fields().iter().map(|f| ident(f.name())).collect();
-    select.extend(field_exprs(present, fields));
+    let fields: HashSet<&str> = stored.fields.iter().map(String::as_str).collect();
+    select.extend(field_exprs(&fields, &derived.fields));
+    let checked: HashSet<&str> = stored.terms_checked.iter().map(String::as_str).collect();
+    let columns: HashSet<&str> = stored.term_columns.iter().map(String::as_str).collect();
+    select.extend(term_exprs(&checked, &columns, &derived.terms));
     Ok(frame.select(select)?)
-}
-
-/// A segment's schema: the event columns and its field columns.
-fn segment_schema(stored: &[String]) -> SchemaRef {
-    if stored.is_empty() {
-        return event_schema();
-    }
-    let mut fields: Vec<Field> = event_schema().fields().iter().map(|f| f.as_ref().clone()).collect();
-    fields.extend(stored.iter().map(|name| Field::new(field_column_name(name), DataType::Utf8, true)));
-    Arc::new(Schema::new(fields))
 }
 
 /// The lower time bound of a group's scan: the query start or the retention cutoff.
@@ -132,27 +166,26 @@ async fn group_frame(
     start_ms: i64,
     end_ms: i64,
     pruning: &Pruning,
-    fields: &[String],
+    derived: &Derived,
 ) -> Result<DataFrame> {
     let snapshot = &group.snapshot;
     let lo = low_bound(snapshot, start_ms);
     let mut parts: Vec<DataFrame> = Vec::new();
     if !snapshot.batches.is_empty() {
-        parts.push(with_fields(ctx.read_batches(snapshot.batches.clone())?, &HashSet::new(), fields)?);
+        parts.push(with_derived(ctx.read_batches(snapshot.batches.clone())?, &Stored::default(), derived)?);
     }
-    // One table per set of stored field columns: a table's files share its schema.
-    let mut by_stored: BTreeMap<Vec<String>, Vec<SegmentScan>> = BTreeMap::new();
+    // One table per set of stored derived columns: a table's files share its schema.
+    let mut by_stored: BTreeMap<Stored, Vec<SegmentScan>> = BTreeMap::new();
     for segment in plan_segments(group, start_ms, end_ms, pruning).await? {
-        by_stored.entry(segment.field_columns.clone()).or_default().push(segment);
+        by_stored.entry(segment.stored.clone()).or_default().push(segment);
     }
     for (stored, segments) in &by_stored {
-        let table = ctx.read_table(Arc::new(SegmentTable::new(segment_schema(stored), segments)?))?;
-        let present: HashSet<&str> = stored.iter().map(String::as_str).collect();
-        parts.push(with_fields(table, &present, fields)?);
+        let table = ctx.read_table(Arc::new(SegmentTable::new(stored.schema(), segments)?))?;
+        parts.push(with_derived(table, stored, derived)?);
     }
     let mut iter = parts.into_iter();
     let Some(mut frame) = iter.next() else {
-        return empty_frame(ctx, fields);
+        return empty_frame(ctx, derived);
     };
     for next in iter {
         frame = frame.union(next)?;
@@ -162,10 +195,10 @@ async fn group_frame(
     let frame = frame
         .filter(col(COL_TIMESTAMP).gt_eq(lit(lo)).and(col(COL_TIMESTAMP).lt_eq(lit(end_ms))))?
         .filter(in_list(col(COL_STREAM_ID), live_list, false))?;
-    Ok(frame.select(system_columns(snapshot.group.id, &group.log, fields))?)
+    Ok(frame.select(system_columns(snapshot.group.id, &group.log, derived))?)
 }
 
-fn system_columns(group_id: u64, log: &str, fields: &[String]) -> Vec<datafusion::prelude::Expr> {
+fn system_columns(group_id: u64, log: &str, derived: &Derived) -> Vec<datafusion::prelude::Expr> {
     let mut columns = vec![
         col(COL_TIMESTAMP).alias(cols::TS),
         col(COL_MESSAGE).alias(cols::MSG),
@@ -175,7 +208,8 @@ fn system_columns(group_id: u64, log: &str, fields: &[String]) -> Vec<datafusion
         cast(lit(group_id), DataType::UInt64).alias(cols::GROUP),
         lit(log.to_string()).alias(cols::LOG),
     ];
-    columns.extend(fields.iter().map(|name| ident(field_columns::internal(name))));
+    columns.extend(derived.fields.iter().map(|name| ident(field_columns::internal(name))));
+    columns.extend(derived.terms.iter().map(|term| ident(term_columns::internal(term))));
     columns
 }
 
@@ -186,8 +220,8 @@ pub struct SegmentScan {
     pub file_bytes: u64,
     /// Row groups to read (`None`: all of them).
     pub row_groups: Option<Vec<bool>>,
-    /// The discovered fields the segment stores as columns.
-    pub field_columns: Vec<String>,
+    /// The derived columns the segment stores.
+    pub stored: Stored,
 }
 
 impl SegmentScan {
@@ -221,7 +255,7 @@ pub async fn plan_segments(
                 path,
                 file_bytes: meta.file_bytes,
                 row_groups: None,
-                field_columns: meta.field_columns,
+                stored: Stored::of(&meta),
             })
             .collect());
     }
@@ -241,9 +275,9 @@ pub async fn plan_segments(
 /// The row groups of one segment that may hold a row satisfying every clause (`None`: none).
 fn select(path: PathBuf, meta: &SegmentMeta, clauses: &[Vec<Needle>]) -> Option<SegmentScan> {
     let file_bytes = meta.file_bytes;
-    let field_columns = meta.field_columns.clone();
+    let stored = Stored::of(meta);
     let Some(index) = segment_index(&path, file_bytes) else {
-        return Some(SegmentScan { path, file_bytes, row_groups: None, field_columns });
+        return Some(SegmentScan { path, file_bytes, row_groups: None, stored });
     };
     let keep: Vec<bool> = (0..index.row_groups())
         .map(|rg| clauses.iter().all(|clause| clause.iter().any(|needle| index.may_contain(rg, needle))))
@@ -252,7 +286,7 @@ fn select(path: PathBuf, meta: &SegmentMeta, clauses: &[Vec<Needle>]) -> Option<
         return None;
     }
     let row_groups = (keep.contains(&false)).then_some(keep);
-    Some(SegmentScan { path, file_bytes, row_groups, field_columns })
+    Some(SegmentScan { path, file_bytes, row_groups, stored })
 }
 
 /// Parquet segments as a table: the scan `read_parquet` builds (the session's Parquet options,

@@ -501,6 +501,8 @@ impl Storage {
                     raw_bytes: seg.raw_bytes,
                     stream_ids: seg.stream_ids.clone(),
                     field_columns: seg.field_columns.clone(),
+                    terms_checked: seg.terms_checked.clone(),
+                    term_columns: seg.term_columns.clone(),
                 });
             }
             change.put_streams = stream_ids.iter().filter_map(|id| state.streams.get(id).cloned()).collect();

@@ -19,6 +19,8 @@
 //!   decoded indexes for queries.
 //! - [`field_columns`]: frequent discovered fields (JSON keys, Lambda `REPORT` numbers) stored
 //!   as extra columns of a segment, so queries need not parse the messages again.
+//! - [`term_columns`]: one Boolean column per frequent search term (`ERROR`, `WARN`, ...) saying
+//!   whether each message contains it, so level filters need not scan the messages.
 //! - [`read`]: bounded, ordered page reads for GetLogEvents / FilterLogEvents.
 //! - [`schema`]: the Arrow schema of events.
 //! - [`model`]: metadata records.
@@ -38,6 +40,7 @@ pub mod read;
 pub mod schema;
 mod segment;
 pub mod stats;
+pub mod term_columns;
 mod wal;
 
 pub use engine::metric_filters::NewMetricFilter;

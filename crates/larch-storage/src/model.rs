@@ -61,6 +61,13 @@ pub struct SegmentMeta {
     /// for segments written before field columns existed.
     #[serde(default)]
     pub field_columns: Vec<String>,
+    /// Terms whose presence in each message the segment recorded (see `term_columns`); a term
+    /// checked but not in [`Self::term_columns`] occurs in no row. Empty for older segments.
+    #[serde(default)]
+    pub terms_checked: Vec<String>,
+    /// Terms stored as Boolean columns (`contains:<term>`).
+    #[serde(default)]
+    pub term_columns: Vec<String>,
 }
 
 /// One event as read back from storage.

@@ -34,6 +34,9 @@ pub(crate) struct WrittenSegment {
     pub raw_bytes: u64,
     /// Fields stored as extra columns (see `field_columns`).
     pub field_columns: Vec<String>,
+    /// Terms checked for (see `term_columns`) and those of them stored as columns.
+    pub terms_checked: Vec<String>,
+    pub term_columns: Vec<String>,
 }
 
 /// Sorts `batches` and writes them to `path` (via a temporary file, fsynced, renamed).
@@ -80,6 +83,8 @@ pub(crate) fn write_segment(path: &Path, batches: &[RecordBatch]) -> Result<Opti
     let file = File::create(&tmp).map_err(|e| StorageError::io(&tmp, e))?;
     let field_columns = crate::field_columns::choose_fields(&sorted);
     let with_fields = crate::field_columns::append_field_columns(&sorted, &field_columns)?;
+    let (with_fields, term_columns) = crate::term_columns::append_term_columns(&with_fields)?;
+    let terms_checked = crate::term_columns::INDEXED_TERMS.iter().map(|t| t.to_string()).collect();
     let mut writer = ArrowWriter::try_new(file, with_fields.schema(), Some(props))?;
     writer.write(&with_fields)?;
     // Close the last row group so the index follows the row groups actually written.
@@ -105,6 +110,8 @@ pub(crate) fn write_segment(path: &Path, batches: &[RecordBatch]) -> Result<Opti
         stream_ids,
         raw_bytes,
         field_columns,
+        terms_checked,
+        term_columns,
     }))
 }
 

@@ -55,6 +55,25 @@ impl Compiler<'_> {
         }
     }
 
+    /// The base relation's term column answering `value like pattern`, when `value` is the
+    /// original `@message` and the pattern is a substring (or a regex without metacharacters)
+    /// the segments record per row (larch-storage `term_columns`): the same truth value as
+    /// searching the message, without reading it.
+    fn term_column(&self, value: &Expr, pattern: &LikePattern) -> Option<Expr> {
+        if *value != col(cols::MSG) {
+            return None;
+        }
+        let term = match pattern {
+            LikePattern::Substring(s) => s.as_str(),
+            LikePattern::Regex(r) if r.pattern.chars().all(|c| c.is_ascii_alphanumeric() || c == ' ') => {
+                r.pattern.as_str()
+            }
+            LikePattern::Regex(_) => return None,
+        };
+        let column = crate::term_columns::internal(term);
+        self.frame.schema().has_column_with_unqualified_name(&column).then(|| ident(column))
+    }
+
     /// Resolves a field that is only shown (`fields x`, `display x`) without computing it: a
     /// discovered field stays *lazy* and is computed at the end, after the final `limit`, so a
     /// top-k query parses only the rows it returns. Any other use materializes it first.
@@ -114,6 +133,9 @@ impl Compiler<'_> {
             ExprKind::In { expr, list, negated } => self.in_list(expr, list, *negated),
             ExprKind::Like { expr, pattern, negated } => {
                 let (v, k) = self.expr(expr)?;
+                if let Some(term) = self.term_column(&v, pattern) {
+                    return Ok((if *negated { term.not() } else { term }, Kind::Bool));
+                }
                 let text = to_str(v, k);
                 let test = match pattern {
                     LikePattern::Substring(s) => {

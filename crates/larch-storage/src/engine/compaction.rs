@@ -61,6 +61,8 @@ impl Storage {
                     raw_bytes: w.raw_bytes,
                     stream_ids: w.stream_ids.clone(),
                     field_columns: w.field_columns.clone(),
+                    terms_checked: w.terms_checked.clone(),
+                    term_columns: w.term_columns.clone(),
                 });
             }
             Ok((change, true))
