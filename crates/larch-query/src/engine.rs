@@ -18,6 +18,7 @@ use crate::compile::patterns::WINDOW_COLUMN;
 use crate::compile::{CompileParams, Matched, compile};
 use crate::count::LarchQueryPlanner;
 use crate::error::{QueryError, Result};
+use crate::prune::Pruning;
 use crate::render::{Row, render};
 use crate::scan::{ScanGroup, base_frame, cols};
 
@@ -102,12 +103,13 @@ fn minus_month(ms: i64) -> i64 {
 async fn query_input(
     ctx: &SessionContext,
     scan: &[ScanGroup],
+    query_text: &str,
     ast: &Query,
     params: &CompileParams,
     base: &DataFrame,
 ) -> Result<DataFrame> {
     let Some((start, end)) = diff_window(ast, params) else { return Ok(base.clone()) };
-    let baseline = base_frame(ctx, scan, start, end).await?;
+    let baseline = crate::scan::base_frame_pruned(ctx, scan, start, end, &Pruning::none(), Some(query_text)).await?;
     Ok(base.clone().with_column(WINDOW_COLUMN, lit(0i64))?.union(baseline.with_column(WINDOW_COLUMN, lit(1i64))?)?)
 }
 
@@ -139,7 +141,7 @@ pub async fn check(
 ) -> Result<()> {
     let ctx = session_with(lookups_for(storage, account, ast));
     let base = base_frame(&ctx, &[], params.start_ms, params.end_ms).await?;
-    let input = query_input(&ctx, &[], ast, &params, &base).await?;
+    let input = query_input(&ctx, &[], query_text, ast, &params, &base).await?;
     compile(query_text, ast, input, params)?;
     Ok(())
 }
@@ -156,8 +158,9 @@ pub async fn execute(
     let ctx = session_with(lookups_for(storage, account, ast));
     let scan = scan_groups(storage, groups);
     let pruning = crate::prune::Pruning::for_query(ast); // skip what cannot match (substring index)
-    let base = crate::scan::base_frame_pruned(&ctx, &scan, params.start_ms, params.end_ms, &pruning).await?;
-    let input = query_input(&ctx, &scan, ast, &params, &base).await?;
+    let base =
+        crate::scan::base_frame_pruned(&ctx, &scan, params.start_ms, params.end_ms, &pruning, Some(query_text)).await?;
+    let input = query_input(&ctx, &scan, query_text, ast, &params, &base).await?;
     let compiled = compile(query_text, ast, input, params)?;
     let (batches, scanned) =
         tokio::join!(compiled.frame.collect(), scanned_totals(&ctx, &scan, params.start_ms, params.end_ms));
@@ -186,7 +189,8 @@ pub(crate) async fn scanned_totals(
     end_ms: i64,
 ) -> Result<(f64, f64)> {
     let (known_rows, known_bytes, remainder) = split_by_metadata(scan, start_ms, end_ms);
-    let remainder = base_frame(ctx, &remainder, start_ms, end_ms).await?;
+    // Counting needs no derived column: offer none (less to plan).
+    let remainder = crate::scan::base_frame_pruned(ctx, &remainder, start_ms, end_ms, &Pruning::none(), Some("")).await?;
     let totals = remainder
         .aggregate(
             vec![],

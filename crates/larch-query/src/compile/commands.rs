@@ -210,7 +210,9 @@ impl Compiler<'_> {
             ParseMode::Csv { aliases } => return self.parse_csv(&text, aliases),
         };
         // Both forms become named groups g0, g1, ... after translation. The regex runs once
-        // per row into a hidden list column; each field takes its element.
+        // per row into a hidden list column; each field takes its element. (Not a struct: the
+        // optimizer moves struct field access towards the scan, which would run the regex
+        // once per field.)
         let translated = translate_regex(&regex);
         let captures = self.fresh();
         let all = udf(CapturesUdf::default()).call(vec![text, lit(translated), lit(names.len() as i64)]);

@@ -110,13 +110,22 @@ impl ScalarUDFImpl for CapturesUdf {
             Ok(r) => r,
             Err(e) => return exec_err!("invalid regex: {e}"),
         };
-        let names: Vec<String> = (0..count).map(|i| format!("g{i}")).collect();
-        let mut out = datafusion::arrow::array::ListBuilder::new(StringBuilder::new());
+        // Group gI's slot, looked up once rather than by name on every row; the match
+        // locations are reused from row to row (no allocation per row).
+        let slots: Vec<Option<usize>> = (0..count)
+            .map(|i| {
+                let name = format!("g{i}");
+                regex.capture_names().position(|n| n == Some(name.as_str()))
+            })
+            .collect();
+        let mut locations = regex.capture_locations();
+        let values = StringBuilder::with_capacity(texts.len() * count, texts.len() * count * 8);
+        let mut out = datafusion::arrow::array::ListBuilder::with_capacity(values, texts.len());
         for text in texts.iter() {
-            match text.and_then(|t| regex.captures(t)) {
-                Some(caps) => {
-                    for name in &names {
-                        out.values().append_option(caps.name(name).map(|m| m.as_str()));
+            match text.filter(|t| regex.captures_read(&mut locations, t).is_some()) {
+                Some(t) => {
+                    for slot in &slots {
+                        out.values().append_option(slot.and_then(|s| locations.get(s)).map(|(a, b)| &t[a..b]));
                     }
                     out.append(true);
                 }
