@@ -190,7 +190,8 @@ pub(crate) async fn scanned_totals(
 ) -> Result<(f64, f64)> {
     let (known_rows, known_bytes, remainder) = split_by_metadata(scan, start_ms, end_ms);
     // Counting needs no derived column: offer none (less to plan).
-    let remainder = crate::scan::base_frame_pruned(ctx, &remainder, start_ms, end_ms, &Pruning::none(), Some("")).await?;
+    let remainder =
+        crate::scan::base_frame_pruned(ctx, &remainder, start_ms, end_ms, &Pruning::none(), Some("")).await?;
     let totals = remainder
         .aggregate(
             vec![],

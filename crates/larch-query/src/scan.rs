@@ -34,17 +34,17 @@ use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::{Expr, SessionContext, cast, col, ident, in_list, lit};
 
 use larch_storage::field_columns::field_column_name;
-use larch_storage::term_columns::term_column_name;
 use larch_storage::index::{Needle, segment_index};
 use larch_storage::schema::{
     COL_INGESTION_TIME, COL_MESSAGE, COL_SEQ, COL_STREAM, COL_STREAM_ID, COL_TIMESTAMP, event_schema,
 };
+use larch_storage::term_columns::term_column_name;
 use larch_storage::{GroupSnapshot, SegmentMeta};
 
 use crate::error::{QueryError, Result};
 use crate::field_columns::{self, field_exprs, stored_fields};
-use crate::term_columns::{self, checked_terms, term_exprs};
 use crate::prune::Pruning;
+use crate::term_columns::{self, checked_terms, term_exprs};
 
 /// Internal column names of the base relation.
 pub mod cols {
@@ -102,7 +102,8 @@ impl Stored {
         }
         let mut fields: Vec<Field> = event_schema().fields().iter().map(|f| f.as_ref().clone()).collect();
         fields.extend(self.fields.iter().map(|name| Field::new(field_column_name(name), DataType::Utf8, true)));
-        fields.extend(self.term_columns.iter().map(|term| Field::new(term_column_name(term), DataType::Boolean, false)));
+        fields
+            .extend(self.term_columns.iter().map(|term| Field::new(term_column_name(term), DataType::Boolean, false)));
         Arc::new(Schema::new(fields))
     }
 }
@@ -152,7 +153,10 @@ fn empty_frame(ctx: &SessionContext, derived: &Derived) -> Result<DataFrame> {
 /// The event columns of a source that stores `stored`, plus every derived column of `derived`
 /// as its base-relation column (read, constant, or computed from the message).
 fn with_derived(frame: DataFrame, stored: &Stored, derived: &Derived) -> Result<DataFrame> {
-    if derived.fields.is_empty() && derived.terms.is_empty() {
+    // Sources storing no derived column that the relation lacks are already in shape; the
+    // others drop their unused columns here, so that all sources union.
+    let extra = stored.fields.len() + stored.term_columns.len();
+    if derived.fields.is_empty() && derived.terms.is_empty() && extra == 0 {
         return Ok(frame);
     }
     let mut select: Vec<Expr> = event_schema().fields().iter().map(|f| ident(f.name())).collect();

@@ -111,8 +111,11 @@ mod tests {
     use crate::model::NewEvent;
 
     fn batch(messages: &[&str]) -> RecordBatch {
-        let events: Vec<NewEvent> =
-            messages.iter().enumerate().map(|(i, m)| NewEvent { timestamp: i as i64, message: m.to_string() }).collect();
+        let events: Vec<NewEvent> = messages
+            .iter()
+            .enumerate()
+            .map(|(i, m)| NewEvent { timestamp: i as i64, message: m.to_string() })
+            .collect();
         build_batch(1, "s", 0, 1, &events)
     }
 
