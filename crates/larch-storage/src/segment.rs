@@ -42,7 +42,11 @@ pub(crate) struct WrittenSegment {
 /// Sorts `batches` and writes them to `path` (via a temporary file, fsynced, renamed).
 /// Returns `None` when there is nothing to write.
 pub(crate) fn write_segment(path: &Path, batches: &[RecordBatch]) -> Result<Option<WrittenSegment>> {
-    let batch = arrow::compute::concat_batches(&event_schema(), batches)?;
+    // One batch (what a flush passes) is used as is; only several are copied into one.
+    let batch = match batches {
+        [one] => one.clone(),
+        _ => arrow::compute::concat_batches(&event_schema(), batches)?,
+    };
     if batch.num_rows() == 0 {
         return Ok(None);
     }
@@ -52,6 +56,9 @@ pub(crate) fn write_segment(path: &Path, batches: &[RecordBatch]) -> Result<Opti
         .collect();
     let order = lexsort_to_indices(&sort, None)?;
     let sorted = take_record_batch(&batch, &order)?;
+    // The unsorted rows are not needed any more: free them before encoding (flush memory peak).
+    drop(sort);
+    drop(batch);
 
     let timestamps = sorted.column(idx::TIMESTAMP).as_primitive::<Int64Type>();
     let min_timestamp = arrow::compute::min(timestamps).unwrap_or(0);
