@@ -16,10 +16,10 @@
 
 use std::sync::{Arc, LazyLock};
 
-use memchr::memmem;
 use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, BooleanBufferBuilder};
 use arrow::datatypes::{DataType, Field, Schema};
 use arrow::record_batch::RecordBatch;
+use memchr::memmem;
 
 use crate::error::Result;
 use crate::schema::idx;

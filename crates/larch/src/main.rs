@@ -10,6 +10,7 @@
 mod client;
 mod config;
 mod keys;
+mod memory;
 mod serve;
 
 use std::path::PathBuf;

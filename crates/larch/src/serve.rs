@@ -68,6 +68,7 @@ async fn serve(config: ServeConfig) -> Result<(), String> {
         Some((cert, key)) => Some(larch_server::tls::load_config(cert, key)?),
         None => None,
     };
+    crate::memory::start_trimming();
     let mut storage_config = StorageConfig::new(&config.data);
     storage_config.flush_interval = config.flush_interval;
     storage_config.flush_bytes = config.flush_bytes;
