@@ -8,11 +8,11 @@
 //! reads one bit per row (and Parquet statistics skip the row groups where the term is absent).
 //!
 //! A segment stores a column for each term of [`INDEXED_TERMS`] that occurs in it at least once,
-//! and lists in its metadata every term it checked ([`SegmentMeta::term_columns`]), so a term
+//! and lists in its metadata every term it checked ([`SegmentMeta::terms_checked`]), so a term
 //! checked but absent reads as a constant `false` at no storage cost. Segments written before
 //! term columns existed check nothing; queries fall back to scanning their messages.
 //!
-//! [`SegmentMeta::term_columns`]: crate::model::SegmentMeta::term_columns
+//! [`SegmentMeta::terms_checked`]: crate::model::SegmentMeta::terms_checked
 
 use std::sync::{Arc, LazyLock};
 
@@ -154,7 +154,7 @@ mod tests {
                 None => assert!(!want.contains(&true), "term {term} occurs but has no column"),
             }
         }
-        // Every term occurs in some message above except none: all 16 got a column.
+        // Every term occurs in some message above, so every term got a column.
         assert_eq!(stored.len(), INDEXED_TERMS.len());
     }
 
