@@ -206,14 +206,15 @@ pub fn dir_bytes(dir: &Path, skip: &[&str]) -> u64 {
     total
 }
 
-/// `perf record -g` attached to the server for one phase (`--profile DIR`).
+/// `perf record --call-graph dwarf` attached to the server for one phase (`--profile DIR`).
+/// DWARF unwinding because release builds keep no frame pointers.
 pub struct Perf(Child);
 
 impl Perf {
     /// None when perf is missing or cannot attach.
     pub fn start(pid: u32, out: &Path) -> Option<Perf> {
         let child = Command::new("perf")
-            .args(["record", "-F", "499", "-g", "-p", &pid.to_string(), "-o"])
+            .args(["record", "-F", "299", "--call-graph", "dwarf,32768", "-p", &pid.to_string(), "-o"])
             .arg(out)
             .stdin(Stdio::null())
             .stdout(Stdio::null())

@@ -8,8 +8,7 @@ use datafusion::execution::context::SessionConfig;
 use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::execution::session_state::SessionStateBuilder;
-use datafusion::functions_aggregate::expr_fn as agg;
-use datafusion::prelude::{SessionContext, col, lit};
+use datafusion::prelude::{SessionContext, lit};
 use larch_insights::{CommandKind, DiffBaseline, Query};
 use larch_storage::{LogGroup, Storage};
 
@@ -17,10 +16,11 @@ use crate::compile::lookup::LookupTables;
 use crate::compile::patterns::WINDOW_COLUMN;
 use crate::compile::{CompileParams, Matched, compile};
 use crate::count::LarchQueryPlanner;
-use crate::error::{QueryError, Result};
+use crate::error::Result;
 use crate::prune::Pruning;
 use crate::render::{Row, render};
-use crate::scan::{ScanGroup, base_frame, cols};
+use crate::scan::{ScanGroup, base_frame};
+use crate::scanned::scanned_totals;
 
 /// Counters reported in `statistics`.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -179,71 +179,3 @@ pub async fn execute(
     };
     Ok((rows, stats))
 }
-
-/// Exact (events, message bytes) in the time range of the scanned groups. Segments wholly
-/// inside the range are counted from their metadata; only the rest is read.
-pub(crate) async fn scanned_totals(
-    ctx: &SessionContext,
-    scan: &[ScanGroup],
-    start_ms: i64,
-    end_ms: i64,
-) -> Result<(f64, f64)> {
-    let (known_rows, known_bytes, remainder) = split_by_metadata(scan, start_ms, end_ms);
-    // Counting needs no derived column: offer none (less to plan).
-    let remainder =
-        crate::scan::base_frame_pruned(ctx, &remainder, start_ms, end_ms, &Pruning::none(), Some("")).await?;
-    let totals = remainder
-        .aggregate(
-            vec![],
-            vec![
-                agg::count(lit(1i64)).alias("n"),
-                agg::sum(datafusion::functions::expr_fn::octet_length(col(cols::MSG))).alias("b"),
-            ],
-        )?
-        .collect()
-        .await?;
-    let (rows, bytes) = first_row_numbers(&totals)?;
-    Ok((rows + known_rows as f64, bytes + known_bytes as f64))
-}
-
-/// Splits the scan into what segment metadata counts exactly (segments wholly inside the range,
-/// past the retention cutoff, with only live streams) and what must be read: returns
-/// (rows, message bytes, the groups restricted to the other segments and the memtable).
-fn split_by_metadata(scan: &[ScanGroup], start_ms: i64, end_ms: i64) -> (u64, u64, Vec<ScanGroup>) {
-    let (mut rows, mut bytes) = (0u64, 0u64);
-    let mut remainder = Vec::with_capacity(scan.len());
-    for group in scan {
-        let snapshot = &group.snapshot;
-        let lo = start_ms.max(snapshot.retention_cutoff.unwrap_or(i64::MIN));
-        let mut partial = Vec::new();
-        for (path, meta) in &snapshot.segments {
-            let inside = meta.min_timestamp >= lo && meta.max_timestamp <= end_ms;
-            let live = meta.stream_ids.iter().all(|s| snapshot.live_streams.contains_key(s));
-            if inside && live {
-                rows += meta.rows;
-                bytes += meta.raw_bytes;
-            } else {
-                partial.push((path.clone(), meta.clone()));
-            }
-        }
-        let mut restricted = snapshot.clone();
-        restricted.segments = partial;
-        remainder.push(ScanGroup { snapshot: restricted, log: group.log.clone() });
-    }
-    (rows, bytes, remainder)
-}
-
-fn first_row_numbers(batches: &[datafusion::arrow::record_batch::RecordBatch]) -> Result<(f64, f64)> {
-    let Some(batch) = batches.iter().find(|b| b.num_rows() > 0) else { return Ok((0.0, 0.0)) };
-    let get = |i: usize| -> Result<f64> {
-        let a = datafusion::arrow::compute::cast(batch.column(i), &datafusion::arrow::datatypes::DataType::Float64)?;
-        let a = a
-            .as_any()
-            .downcast_ref::<datafusion::arrow::array::Float64Array>()
-            .ok_or_else(|| QueryError::Execution("bad statistics".into()))?;
-        Ok(if a.is_null(0) { 0.0 } else { a.value(0) })
-    };
-    Ok((get(0)?, get(1)?))
-}
-
-use datafusion::arrow::array::Array;

@@ -17,7 +17,9 @@
 //! - [`count`]: the pass-through node that counts matched rows while the query runs.
 //! - [`field_columns`]: discovered fields that segments store as columns, in the base relation.
 //! - [`term_columns`]: per-row presence of frequent terms (`ERROR`, ...) stored by segments.
-//! - [`engine`]: runs a query and computes its statistics.
+//! - [`engine`]: runs a query.
+//! - `scanned`: `recordsScanned` / `bytesScanned` from segment metadata and footers, reading
+//!   only what those cannot count.
 //! - [`render`]: result values as Insights renders them; `@ptr`.
 //! - [`service`]: StartQuery, GetQueryResults, StopQuery, DescribeQueries, query definitions,
 //!   GetLogRecord, GetLogGroupFields, ListLogGroupsForQuery.
@@ -30,6 +32,7 @@ pub mod field_columns;
 pub mod prune;
 pub mod render;
 pub mod scan;
+mod scanned;
 pub mod service;
 pub mod sql;
 pub mod term_columns;

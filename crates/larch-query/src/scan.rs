@@ -2,7 +2,9 @@
 //! from the memtable batches and the Parquet segments, with system columns.
 //!
 //! Pruning happens before any byte is read: segments outside the range are never opened, the
-//! timestamp predicate is pushed into the Parquet scan (row-group statistics), and when the
+//! timestamp predicate is pushed into the Parquet scan (row-group statistics) of the segments
+//! the range cuts (those wholly inside it are read unfiltered, as are those holding only live
+//! streams: no per-row predicate costs a whole-range query anything), and when the
 //! query's rows must contain literals ([`Pruning`]), segments and row groups whose substring
 //! index ([`larch_storage::index`]) rules them out are skipped ([`plan_segments`]).
 //!
@@ -11,12 +13,13 @@
 //! partitions, filters pushed into the scan by the physical optimizer), with a
 //! `ParquetAccessPlan` per file restricting it to the selected row groups.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::arrow::array::AsArray;
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, UInt64Type};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::Session;
 use datafusion::dataframe::DataFrame;
@@ -36,10 +39,10 @@ use datafusion::prelude::{Expr, SessionContext, cast, col, ident, in_list, lit};
 use larch_storage::field_columns::field_column_name;
 use larch_storage::index::{Needle, segment_index};
 use larch_storage::schema::{
-    COL_INGESTION_TIME, COL_MESSAGE, COL_SEQ, COL_STREAM, COL_STREAM_ID, COL_TIMESTAMP, event_schema,
+    COL_INGESTION_TIME, COL_MESSAGE, COL_SEQ, COL_STREAM, COL_STREAM_ID, COL_TIMESTAMP, event_schema, idx,
 };
 use larch_storage::term_columns::term_column_name;
-use larch_storage::{GroupSnapshot, SegmentMeta};
+use larch_storage::{GroupSnapshot, SegmentMeta, StreamId};
 
 use crate::error::{QueryError, Result};
 use crate::field_columns::{self, field_exprs, stored_fields};
@@ -183,18 +186,24 @@ async fn group_frame(
 ) -> Result<DataFrame> {
     let snapshot = &group.snapshot;
     let lo = low_bound(snapshot, start_ms);
+    let restrict = Restrict { lo, end_ms, live: &snapshot.live_streams };
     let mut parts: Vec<DataFrame> = Vec::new();
     if !snapshot.batches.is_empty() {
-        parts.push(with_derived(ctx.read_batches(snapshot.batches.clone())?, &Stored::default(), derived)?);
+        let memtable = with_derived(ctx.read_batches(snapshot.batches.clone())?, &Stored::default(), derived)?;
+        let deleted = !only_live_streams(&snapshot.batches, &snapshot.live_streams);
+        parts.push(restrict.apply(memtable, true, deleted)?);
     }
-    // One table per set of stored derived columns: a table's files share its schema.
-    let mut by_stored: BTreeMap<Stored, Vec<SegmentScan>> = BTreeMap::new();
+    // One table per set of stored derived columns (a table's files share its schema) and per
+    // filter its segments need: most segments lie wholly inside the range and hold only live
+    // streams, and then their rows are read unfiltered.
+    let mut tables: BTreeMap<(Stored, bool, bool), Vec<SegmentScan>> = BTreeMap::new();
     for segment in plan_segments(group, start_ms, end_ms, pruning).await? {
-        by_stored.entry(segment.stored.clone()).or_default().push(segment);
+        let key = (segment.stored.clone(), segment.cut_by_range, segment.deleted_streams);
+        tables.entry(key).or_default().push(segment);
     }
-    for (stored, segments) in &by_stored {
+    for ((stored, cut, deleted), segments) in &tables {
         let table = ctx.read_table(Arc::new(SegmentTable::new(stored.schema(), segments)?))?;
-        parts.push(with_derived(table, stored, derived)?);
+        parts.push(restrict.apply(with_derived(table, stored, derived)?, *cut, *deleted)?);
     }
     let mut iter = parts.into_iter();
     let Some(mut frame) = iter.next() else {
@@ -203,12 +212,46 @@ async fn group_frame(
     for next in iter {
         frame = frame.union(next)?;
     }
-    let live: HashSet<u64> = snapshot.live_streams.keys().copied().collect();
-    let live_list = live.iter().map(|id| lit(*id)).collect();
-    let frame = frame
-        .filter(col(COL_TIMESTAMP).gt_eq(lit(lo)).and(col(COL_TIMESTAMP).lt_eq(lit(end_ms))))?
-        .filter(in_list(col(COL_STREAM_ID), live_list, false))?;
     Ok(frame.select(system_columns(snapshot.group.id, &group.log, derived))?)
+}
+
+/// The filters that keep a group's visible rows in a scan's range.
+struct Restrict<'a> {
+    lo: i64,
+    end_ms: i64,
+    live: &'a HashMap<StreamId, String>,
+}
+
+impl Restrict<'_> {
+    /// `frame` restricted to the range (when `cut`) and to live streams (when it holds `deleted` ones).
+    fn apply(&self, frame: DataFrame, cut: bool, deleted: bool) -> Result<DataFrame> {
+        let mut frame = frame;
+        if cut {
+            frame =
+                frame.filter(col(COL_TIMESTAMP).gt_eq(lit(self.lo)).and(col(COL_TIMESTAMP).lt_eq(lit(self.end_ms))))?;
+        }
+        if deleted {
+            let live = self.live.keys().map(|id| lit(*id)).collect();
+            frame = frame.filter(in_list(col(COL_STREAM_ID), live, false))?;
+        }
+        Ok(frame)
+    }
+}
+
+/// Whether every row of `batches` belongs to a live stream (a batch is usually one
+/// PutLogEvents call: one stream, looked up once).
+fn only_live_streams(batches: &[RecordBatch], live: &HashMap<StreamId, String>) -> bool {
+    batches.iter().all(|batch| {
+        let streams = batch.column(idx::STREAM_ID).as_primitive::<UInt64Type>().values();
+        let mut last = None;
+        streams.iter().all(|id| {
+            if last == Some(*id) {
+                return true;
+            }
+            last = Some(*id);
+            live.contains_key(id)
+        })
+    })
 }
 
 fn system_columns(group_id: u64, log: &str, derived: &Derived) -> Vec<datafusion::prelude::Expr> {
@@ -235,6 +278,10 @@ pub struct SegmentScan {
     pub row_groups: Option<Vec<bool>>,
     /// The derived columns the segment stores.
     pub stored: Stored,
+    /// Whether some of its rows lie outside the scan's range (they must be filtered out).
+    pub cut_by_range: bool,
+    /// Whether it holds rows of deleted streams (they must be filtered out).
+    pub deleted_streams: bool,
 }
 
 impl SegmentScan {
@@ -254,23 +301,23 @@ pub async fn plan_segments(
     pruning: &Pruning,
 ) -> Result<Vec<SegmentScan>> {
     let lo = low_bound(&group.snapshot, start_ms);
-    let segments: Vec<(PathBuf, SegmentMeta)> = group
+    let live = &group.snapshot.live_streams;
+    let segments: Vec<SegmentScan> = group
         .snapshot
         .segments
         .iter()
         .filter(|(_, meta)| meta.max_timestamp >= lo && meta.min_timestamp <= end_ms)
-        .cloned()
+        .map(|(path, meta)| SegmentScan {
+            path: path.clone(),
+            file_bytes: meta.file_bytes,
+            row_groups: None,
+            stored: Stored::of(meta),
+            cut_by_range: meta.min_timestamp < lo || meta.max_timestamp > end_ms,
+            deleted_streams: !meta.stream_ids.iter().all(|s| live.contains_key(s)),
+        })
         .collect();
     if pruning.is_empty() || segments.is_empty() {
-        return Ok(segments
-            .into_iter()
-            .map(|(path, meta)| SegmentScan {
-                path,
-                file_bytes: meta.file_bytes,
-                row_groups: None,
-                stored: Stored::of(&meta),
-            })
-            .collect());
+        return Ok(segments);
     }
     let clauses: Vec<Vec<Needle>> = pruning
         .clauses
@@ -278,19 +325,16 @@ pub async fn plan_segments(
         .map(|clause| clause.iter().map(|literal| Needle::new(literal.as_bytes())).collect())
         .collect();
     // Reading an index not cached yet opens the file: off the async threads.
-    tokio::task::spawn_blocking(move || {
-        segments.into_iter().filter_map(|(path, meta)| select(path, &meta, &clauses)).collect()
-    })
-    .await
-    .map_err(|e| QueryError::Execution(format!("segment selection failed: {e}")))
+    tokio::task::spawn_blocking(move || segments.into_iter().filter_map(|segment| select(segment, &clauses)).collect())
+        .await
+        .map_err(|e| QueryError::Execution(format!("segment selection failed: {e}")))
 }
 
-/// The row groups of one segment that may hold a row satisfying every clause (`None`: none).
-fn select(path: PathBuf, meta: &SegmentMeta, clauses: &[Vec<Needle>]) -> Option<SegmentScan> {
-    let file_bytes = meta.file_bytes;
-    let stored = Stored::of(meta);
-    let Some(index) = segment_index(&path, file_bytes) else {
-        return Some(SegmentScan { path, file_bytes, row_groups: None, stored });
+/// The segment restricted to the row groups that may hold a row satisfying every clause
+/// (`None`: none may).
+fn select(segment: SegmentScan, clauses: &[Vec<Needle>]) -> Option<SegmentScan> {
+    let Some(index) = segment_index(&segment.path, segment.file_bytes) else {
+        return Some(segment);
     };
     let keep: Vec<bool> = (0..index.row_groups())
         .map(|rg| clauses.iter().all(|clause| clause.iter().any(|needle| index.may_contain(rg, needle))))
@@ -299,7 +343,7 @@ fn select(path: PathBuf, meta: &SegmentMeta, clauses: &[Vec<Needle>]) -> Option<
         return None;
     }
     let row_groups = (keep.contains(&false)).then_some(keep);
-    Some(SegmentScan { path, file_bytes, row_groups, stored })
+    Some(SegmentScan { row_groups, ..segment })
 }
 
 /// Parquet segments as a table: the scan `read_parquet` builds (the session's Parquet options,

@@ -1,6 +1,7 @@
 //! `statistics` of GetQueryResults are exact: records and bytes scanned in the time range,
 //! whether the events sit in the memtable, in segments wholly inside the range (counted from
-//! metadata), or in segments the range cuts (read), and with deleted streams excluded.
+//! metadata), or in segments the range cuts (per-second totals in their footers, or read when a
+//! bound splits a second), and with deleted streams excluded.
 
 use larch_query::compile::CompileParams;
 use larch_query::engine::execute;
@@ -63,6 +64,12 @@ async fn scanned_counts_are_exact_across_memtable_and_segments() {
     let (_, stats) = run(&storage, "fields @message", 50_000, 249_999).await;
     assert_eq!(stats.records_scanned, 50.0 + 100.0 + 10.0 + 50.0);
     assert_eq!(stats.bytes_scanned, bytes(&first[50..]) + bytes(&second) + bee_bytes + bytes(&third[..50]));
+
+    // Bounds inside a second that holds events (not what StartQuery sends, but what a
+    // retention cutoff can be): the per-second totals cannot split it, the rows are read.
+    let (_, stats) = run(&storage, "fields @message", 49_500, 150_200).await;
+    assert_eq!(stats.records_scanned, 50.0 + 51.0 + 10.0);
+    assert_eq!(stats.bytes_scanned, bytes(&first[50..]) + bytes(&second[..51]) + bee_bytes);
 
     // A deleted stream's rows are neither scanned nor counted.
     storage.delete_log_stream(ACCOUNT, "/g", "b").unwrap();

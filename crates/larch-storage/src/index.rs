@@ -36,18 +36,15 @@
 //! every row group is read. The index lives and dies with its file, so compaction (which
 //! rewrites through `write_segment`), retention and crash recovery need no extra step.
 
-use std::collections::{HashMap, VecDeque};
-use std::fs::File;
 use std::ops::Range;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, LazyLock};
+use std::path::Path;
+use std::sync::Arc;
 
 use arrow::array::{Array, StringArray};
 use base64::Engine;
-use parking_lot::Mutex;
-use parquet::file::metadata::{ParquetMetaDataReader, RowGroupMetaData};
+use parquet::file::metadata::{ParquetMetaData, RowGroupMetaData};
 
-use crate::error::{Result, StorageError};
+use crate::error::Result;
 
 /// Footer key-value metadata key of the index.
 pub const INDEX_KEY: &str = "larch.trigram_bloom.v1";
@@ -60,8 +57,6 @@ pub const MAX_FRACTION_OF_ROW_GROUP: f64 = 0.04;
 pub const MIN_CAP_BITS: usize = 64 * 1024;
 /// Absolute cap on one filter (2 MiB).
 const MAX_BITS: usize = 1 << 24;
-/// Decoded indexes kept in memory by [`segment_index`].
-const CACHE_BYTES: usize = 64 << 20;
 
 fn mix(trigram: u32) -> u64 {
     let mut h = (trigram as u64).wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
@@ -290,61 +285,30 @@ impl SegmentIndex {
 
 /// Reads the index from a segment's footer (`None`: written without one, or unreadable).
 pub fn read_segment_index(path: &Path) -> Result<Option<SegmentIndex>> {
-    let file = File::open(path).map_err(|e| StorageError::io(path, e))?;
-    let metadata = ParquetMetaDataReader::new().parse_and_finish(&file)?;
+    Ok(crate::footer::read_segment_footer(path)?.index.map(Arc::unwrap_or_clone))
+}
+
+/// The index of the segment at `path` of `file_bytes` bytes, from the footer cache
+/// ([`crate::footer::segment_footer`]). `None` when the segment has no index or cannot be
+/// read: read every row group.
+pub fn segment_index(path: &Path, file_bytes: u64) -> Option<Arc<SegmentIndex>> {
+    crate::footer::segment_footer(path, file_bytes)?.index.clone()
+}
+
+/// The index in a footer's key-value metadata, checked against the file's row groups.
+pub(crate) fn from_footer(path: &Path, metadata: &ParquetMetaData) -> Option<SegmentIndex> {
     let value = metadata
         .file_metadata()
         .key_value_metadata()
         .and_then(|kvs| kvs.iter().find(|kv| kv.key == INDEX_KEY))
-        .and_then(|kv| kv.value.as_deref());
-    let Some(value) = value else { return Ok(None) };
+        .and_then(|kv| kv.value.as_deref())?;
     match SegmentIndex::decode(value) {
-        Some(index) if index.row_groups() == metadata.num_row_groups() => Ok(Some(index)),
+        Some(index) if index.row_groups() == metadata.num_row_groups() => Some(index),
         _ => {
             tracing::warn!(path = %path.display(), "ignoring a malformed substring index");
-            Ok(None)
+            None
         }
     }
-}
-
-type CacheKey = (PathBuf, u64);
-
-#[derive(Default)]
-struct Cache {
-    entries: HashMap<CacheKey, Option<Arc<SegmentIndex>>>,
-    order: VecDeque<(CacheKey, usize)>,
-    bytes: usize,
-}
-
-static CACHE: LazyLock<Mutex<Cache>> = LazyLock::new(Default::default);
-
-/// The index of the segment at `path` of `file_bytes` bytes, from a process-wide cache
-/// (segments are immutable and their names unique; at most 64 MiB, oldest entries evicted
-/// first). `None` when the segment has no index or cannot be read: read every row group.
-pub fn segment_index(path: &Path, file_bytes: u64) -> Option<Arc<SegmentIndex>> {
-    let key = (path.to_path_buf(), file_bytes);
-    if let Some(hit) = CACHE.lock().entries.get(&key) {
-        return hit.clone();
-    }
-    let index = match read_segment_index(path) {
-        Ok(index) => index.map(Arc::new),
-        Err(e) => {
-            tracing::warn!(path = %path.display(), error = %e, "cannot read a substring index");
-            return None; // not cached: the next query tries again
-        }
-    };
-    let cost = index.as_ref().map_or(0, |i| i.byte_len() + 24 * i.row_groups()) + path.as_os_str().len() + 128;
-    let mut cache = CACHE.lock();
-    if cache.entries.insert(key.clone(), index.clone()).is_none() {
-        cache.order.push_back((key, cost));
-        cache.bytes += cost;
-        while cache.bytes > CACHE_BYTES {
-            let Some((old, old_cost)) = cache.order.pop_front() else { break };
-            cache.entries.remove(&old);
-            cache.bytes -= old_cost;
-        }
-    }
-    index
 }
 
 #[cfg(test)]

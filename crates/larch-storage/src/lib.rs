@@ -15,8 +15,10 @@
 //! - `memtable`: buffered Arrow batches per log group.
 //! - `segment`: writing and reading Parquet segments.
 //! - [`index`]: the substring index of a segment (a byte-trigram Bloom filter per row group over
-//!   `message`, in the segment's Parquet footer under `larch.trigram_bloom.v1`), and a cache of
-//!   decoded indexes for queries.
+//!   `message`, in the segment's Parquet footer under `larch.trigram_bloom.v1`).
+//! - [`seconds`]: events and message bytes per second of a segment (footer key
+//!   `larch.second_totals.v1`), so query statistics count a segment a time range cuts unread.
+//! - [`footer`]: reads both from a segment's footer, with a process-wide cache for queries.
 //! - [`field_columns`]: frequent discovered fields (JSON keys, Lambda `REPORT` numbers) stored
 //!   as extra columns of a segment, so queries need not parse the messages again.
 //! - [`term_columns`]: one Boolean column per frequent search term (`ERROR`, `WARN`, ...) saying
@@ -33,11 +35,13 @@ mod catalog;
 pub mod engine;
 mod error;
 pub mod field_columns;
+pub mod footer;
 pub mod index;
 mod memtable;
 pub mod model;
 pub mod read;
 pub mod schema;
+pub mod seconds;
 mod segment;
 pub mod stats;
 pub mod term_columns;

@@ -20,7 +20,7 @@ use parquet::file::statistics::Statistics;
 use parquet::schema::types::ColumnPath;
 
 use crate::error::{Result, StorageError};
-use crate::schema::{COL_INGESTION_TIME, COL_SEQ, COL_TIMESTAMP, event_schema, idx};
+use crate::schema::{COL_INGESTION_TIME, COL_MESSAGE, COL_SEQ, COL_TIMESTAMP, event_schema, idx};
 
 const ROW_GROUP_ROWS: usize = 64 * 1024;
 
@@ -77,6 +77,9 @@ pub(crate) fn write_segment(path: &Path, batches: &[RecordBatch]) -> Result<Opti
         .set_column_encoding(ColumnPath::from(COL_INGESTION_TIME), Encoding::DELTA_BINARY_PACKED)
         .set_column_dictionary_enabled(ColumnPath::from(COL_SEQ), false)
         .set_column_encoding(ColumnPath::from(COL_SEQ), Encoding::DELTA_BINARY_PACKED)
+        // Messages are mostly distinct: a dictionary fills up within a few thousand rows and
+        // falls back to plain, leaving a dictionary page every reader must decompress first.
+        .set_column_dictionary_enabled(ColumnPath::from(COL_MESSAGE), false)
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
         .set_statistics_enabled(EnabledStatistics::Page)
         .set_sorting_columns(Some(
@@ -100,6 +103,8 @@ pub(crate) fn write_segment(path: &Path, batches: &[RecordBatch]) -> Result<Opti
     let index_text = index.encode();
     let index_bytes = index_text.len();
     writer.append_key_value_metadata(KeyValue::new(crate::index::INDEX_KEY.to_string(), index_text));
+    let seconds = crate::seconds::SecondTotals::build(timestamps, sorted.column(idx::MESSAGE).as_string::<i32>());
+    writer.append_key_value_metadata(KeyValue::new(crate::seconds::SECONDS_KEY.to_string(), seconds.encode()));
     let file = writer.into_inner()?;
     file.sync_all().map_err(|e| StorageError::io(&tmp, e))?;
     let file_bytes = file.metadata().map_err(|e| StorageError::io(&tmp, e))?.len();
@@ -293,5 +298,23 @@ mod tests {
         let all = RowFilter { streams: None, min_timestamp: i64::MIN, max_timestamp: i64::MAX };
         let rows: usize = read_segment(&path, &all).unwrap().iter().map(|b| b.num_rows()).sum();
         assert_eq!(rows as i64, n);
+    }
+
+    #[test]
+    fn segments_carry_per_second_totals() {
+        let dir = tempfile::tempdir().unwrap();
+        // 2,500 events 1 ms apart from t = 10 s: seconds 10 and 11 full, 12 half.
+        let events: Vec<NewEvent> =
+            (0..2_500).map(|i| NewEvent { timestamp: 10_000 + i, message: format!("m{i}") }).collect();
+        let bytes = |range: std::ops::Range<usize>| events[range].iter().map(|e| e.message.len() as u64).sum::<u64>();
+        let path = dir.path().join("s.parquet");
+        let written = write_segment(&path, &[build_batch(1, "s", 0, 1, &events)]).unwrap().unwrap();
+        let footer = crate::footer::segment_footer(&path, written.file_bytes).unwrap();
+        let seconds = footer.seconds.as_ref().expect("totals in the footer");
+        assert_eq!(seconds.len(), 3);
+        assert_eq!(seconds.in_range(11_000, 20_999), Some((1_500, bytes(1_000..2_500))));
+        assert_eq!(seconds.in_range(0, 10_999), Some((1_000, bytes(0..1_000))));
+        assert_eq!(seconds.in_range(10_500, 20_999), None);
+        assert_eq!(seconds.in_range(i64::MIN / 2, i64::MAX / 2), Some((2_500, written.raw_bytes)));
     }
 }

@@ -34,10 +34,11 @@ use datafusion::sql::sqlparser::parser::ParserError;
 use larch_storage::{LogGroup, Storage};
 
 use crate::compile::CompileParams;
-use crate::engine::{Statistics, scan_groups, scanned_totals, session};
+use crate::engine::{Statistics, scan_groups, session};
 use crate::error::{QueryError, Result};
 use crate::render::Row;
 use crate::scan::{base_frame, cols};
+use crate::scanned::scanned_totals;
 use crate::udf::{FieldUdf, udf};
 
 /// The system fields, as SQL columns.
