@@ -228,6 +228,33 @@ def test_metrics(server, logs):
     assert after >= before + 5
 
 
+def test_metrics_report_buffered_bytes(server, logs, log_group):
+    """Operators (and the benchmark) see the flush backlog: buffered bytes against the threshold."""
+
+    def gauges():
+        text = requests.get(server.endpoint + "/metrics", timeout=5).text
+        found = dict(re.findall(r'^larch_memtable_bytes\{part="(\w+)"\} (\d+)$', text, re.M))
+        threshold = re.search(r"^larch_flush_threshold_bytes (\d+)$", text, re.M)
+        flushes = re.search(r"^larch_flushes_total (\d+)$", text, re.M)
+        assert threshold and int(threshold.group(1)) > 0
+        return int(found["active"]), int(found["flushing"]), int(flushes.group(1))
+
+    logs.create_log_stream(logGroupName=log_group, logStreamName="gauge")
+    for _ in range(5):
+        active_before, _, flushes_before = gauges()
+        logs.put_log_events(
+            logGroupName=log_group,
+            logStreamName="gauge",
+            logEvents=[{"timestamp": now_ms(), "message": "x" * 1000}],
+        )
+        active_after, flushing, flushes_after = gauges()
+        if flushes_after == flushes_before and flushing == 0:
+            # 1,000 message bytes + 26 per event, as the flush threshold counts them.
+            assert active_after == active_before + 1026
+            return
+    pytest.fail("a flush ran during every attempt")
+
+
 def test_timestamps_are_epoch_millis(server, log_group):
     before = now_ms()
     g = server.raw("DescribeLogGroups", {"logGroupNamePrefix": log_group}).json()["logGroups"][0]

@@ -40,6 +40,28 @@ impl std::fmt::Display for CallError {
 }
 
 impl Client {
+    /// `GET /metrics` as (series → value), e.g. `larch_memtable_bytes{part="active"}` → 123.
+    pub async fn metrics(&self) -> Result<std::collections::HashMap<String, f64>, CallError> {
+        let text = self
+            .http
+            .get(format!("{}metrics", self.url))
+            .send()
+            .await
+            .and_then(|r| r.error_for_status())
+            .map_err(|e| CallError::Transport(e.to_string()))?
+            .text()
+            .await
+            .map_err(|e| CallError::Transport(e.to_string()))?;
+        Ok(text
+            .lines()
+            .filter(|line| !line.starts_with('#'))
+            .filter_map(|line| {
+                let (series, value) = line.rsplit_once(' ')?;
+                Some((series.to_owned(), value.parse().ok()?))
+            })
+            .collect())
+    }
+
     /// `pool` is the number of idle keep-alive connections kept per host.
     pub fn new(endpoint: &str, key_id: &str, secret: &str, pool: usize) -> Client {
         let http = reqwest::Client::builder()

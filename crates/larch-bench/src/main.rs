@@ -16,6 +16,7 @@ mod report;
 mod rerun;
 mod server;
 
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
@@ -97,6 +98,10 @@ struct RunArgs {
     /// Seconds of each 10-event batch run.
     #[arg(long, default_value_t = 10)]
     small_secs: u64,
+    /// Seconds of the 10-event half-load run whose ack latency is reported: long enough for
+    /// several memtable flushes (one per 64 MiB buffered, ~6 s at half load)
+    #[arg(long, default_value_t = 30)]
+    half_secs: u64,
     /// Ingest → queryable samples.
     #[arg(long, default_value_t = 100)]
     vis_samples: usize,
@@ -265,6 +270,11 @@ fn run(args: RunArgs) -> Result<(), String> {
         manifest.billable_bytes as f64 / 1e6,
         t.elapsed().as_secs_f64()
     ));
+    // The corpus (2.4 GB of files at 1 GB) would otherwise be written back by the kernel in the
+    // middle of the ingest runs, and WAL fsyncs would queue behind it.
+    let t = Instant::now();
+    server::sync_disks();
+    step(&format!("corpus written to disk (sync) in {:.1}s", t.elapsed().as_secs_f64()));
 
     // 2. server
     let data = work.join("larch-data");
@@ -347,14 +357,18 @@ fn run(args: RunArgs) -> Result<(), String> {
     let half_rate = (sat.requests_per_s / 2.0).max(1.0);
     // Open loop at half of saturation: twice the connections, so that a short server stall
     // does not exhaust them.
-    step(&format!("10-event batches at half load ({half_rate:.0}/s)"));
+    // Half load is a steady state: first let the server flush the backlog saturation left.
+    let settled = rt.block_on(settle(&client));
+    step(&format!("server settled after saturation in {settled:.1}s (backlog flushed)"));
+    step(&format!("10-event batches at half load ({half_rate:.0}/s) for {}s", args.half_secs));
+    let before = rt.block_on(client.metrics()).unwrap_or_default();
     let half = rt.block_on(load::run_small(
         &client,
         "/bench/ext",
         &small_streams,
         msgs.clone(),
         args.small_connections * 2,
-        Duration::from_secs(args.small_secs),
+        Duration::from_secs(args.half_secs),
         Some(half_rate),
         srv.pid(),
     ));
@@ -365,6 +379,11 @@ fn run(args: RunArgs) -> Result<(), String> {
         half.ack_p99_ms,
         half.sent_p50_ms.unwrap_or(f64::NAN),
         half.sent_p99_ms.unwrap_or(f64::NAN),
+    ));
+    let during = ServerDuring::between(&before, &rt.block_on(client.metrics()).unwrap_or_default());
+    step(&format!(
+        "  meanwhile: {} flushes, {} WAL fsyncs, {} of them > 50 ms, longest bucket ≤ {}",
+        during.flushes, during.fsyncs, during.fsyncs_over_50ms, during.slowest_fsync_bucket
     ));
     step(&format!("{} ingest→queryable probes under the same half load", args.vis_samples));
     let (half_probed, (vis, vis_failures)) = rt.block_on(async {
@@ -395,6 +414,8 @@ fn run(args: RunArgs) -> Result<(), String> {
     ));
     results["ingest_10ev_saturation"] = serde_json::to_value(&sat).unwrap_or_default();
     results["ingest_10ev_half_load"] = serde_json::to_value(&half).unwrap_or_default();
+    results["ingest_10ev_half_load_server"] = serde_json::to_value(&during).unwrap_or_default();
+    results["ingest_10ev_settle_s"] = json!(settled);
     results["ingest_10ev_half_load_with_probes"] = serde_json::to_value(&half_probed).unwrap_or_default();
     results["ingest_to_queryable"] = json!({
         "samples": vis.len(), "failures": vis_failures,
@@ -582,6 +603,55 @@ fn git_state() -> Value {
         "commit": run(&["rev-parse", "--short", "HEAD"]),
         "modified_files": run(&["status", "--porcelain", "--untracked-files=no"]).map(|s| s.lines().count()),
     })
+}
+
+/// Waits (at most 60 s) until nothing is being flushed and less than one flush's worth is
+/// buffered, per the server's `/metrics`. Returns the seconds waited.
+async fn settle(client: &Client) -> f64 {
+    let t0 = Instant::now();
+    while t0.elapsed() < Duration::from_secs(60) {
+        let Ok(m) = client.metrics().await else { break };
+        let get = |k: &str| m.get(k).copied().unwrap_or(0.0);
+        let flushing = get("larch_memtable_bytes{part=\"flushing\"}");
+        let active = get("larch_memtable_bytes{part=\"active\"}");
+        if flushing == 0.0 && active < get("larch_flush_threshold_bytes") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    t0.elapsed().as_secs_f64()
+}
+
+/// What the server did during a phase, from `/metrics` before and after it.
+#[derive(Debug, Default, serde::Serialize)]
+struct ServerDuring {
+    flushes: u64,
+    fsyncs: u64,
+    fsyncs_over_50ms: u64,
+    /// Upper bound (seconds) of the slowest fsync bucket that gained a sample ("+Inf" above 1 s).
+    slowest_fsync_bucket: String,
+}
+
+impl ServerDuring {
+    fn between(before: &HashMap<String, f64>, after: &HashMap<String, f64>) -> ServerDuring {
+        let delta = |k: &str| (after.get(k).copied().unwrap_or(0.0) - before.get(k).copied().unwrap_or(0.0)) as u64;
+        let bucket = |le: &str| format!("larch_wal_fsync_seconds_bucket{{le=\"{le}\"}}");
+        let fsyncs = delta("larch_wal_fsync_seconds_count");
+        let mut bounds: Vec<(f64, String)> = after
+            .keys()
+            .filter_map(|k| k.strip_prefix("larch_wal_fsync_seconds_bucket{le=\"")?.strip_suffix("\"}"))
+            .map(|le| (le.parse().unwrap_or(f64::INFINITY), le.to_owned()))
+            .collect();
+        bounds.sort_by(|a, b| a.0.total_cmp(&b.0));
+        // The slowest sample lies in the first bucket whose cumulative count reaches all samples.
+        let slowest = bounds.iter().find(|(_, le)| delta(&bucket(le)) >= fsyncs).map(|(_, le)| le.clone());
+        ServerDuring {
+            flushes: delta("larch_flushes_total"),
+            fsyncs,
+            fsyncs_over_50ms: fsyncs.saturating_sub(delta(&bucket("0.05"))),
+            slowest_fsync_bucket: slowest.unwrap_or_else(|| "n/a".into()),
+        }
+    }
 }
 
 fn profile(args: &RunArgs, pid: u32, phase: &str) -> Option<server::Perf> {

@@ -49,7 +49,7 @@ impl Server {
             .arg(&self.config)
             .env("LARCH_ACCESS_KEY_ID", KEY_ID)
             .env("LARCH_SECRET_ACCESS_KEY", SECRET)
-            .env("LARCH_LOG", "warn")
+            .env("LARCH_LOG", std::env::var("LARCH_BENCH_SERVER_LOG").unwrap_or_else(|_| "warn".into()))
             .stdin(Stdio::null())
             .stdout(log.try_clone().map_err(|e| e.to_string())?)
             .stderr(log)
@@ -181,7 +181,8 @@ pub fn drop_page_cache() -> bool {
     std::fs::write("/proc/sys/vm/drop_caches", "3").is_ok()
 }
 
-fn sync_disks() {
+/// Writes every dirty page to disk (`sync`).
+pub fn sync_disks() {
     let _ = Command::new("sync").status();
 }
 

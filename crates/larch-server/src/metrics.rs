@@ -75,6 +75,15 @@ impl Metrics {
             out,
             "# HELP larch_segment_bytes Bytes of Parquet segments on disk.\n# TYPE larch_segment_bytes gauge\nlarch_segment_bytes {bytes}"
         );
+        let (active, flushing, threshold) = storage.memtable_bytes();
+        let _ = writeln!(
+            out,
+            "# HELP larch_memtable_bytes Buffered event bytes (messages + 26 per event), accepting or being flushed.\n# TYPE larch_memtable_bytes gauge\nlarch_memtable_bytes{{part=\"active\"}} {active}\nlarch_memtable_bytes{{part=\"flushing\"}} {flushing}"
+        );
+        let _ = writeln!(
+            out,
+            "# HELP larch_flush_threshold_bytes Active memtable bytes that start a flush.\n# TYPE larch_flush_threshold_bytes gauge\nlarch_flush_threshold_bytes {threshold}"
+        );
         out
     }
 }

@@ -94,7 +94,8 @@ struct Inner {
     memtable: RwLock<Memtable>,
     wal: WalWriter,
     next_seq: AtomicU64,
-    flush_lock: Mutex<()>,
+    /// Held for a whole flush; remembers the previous one's timing (see `flow::FlushPace`).
+    flush_lock: Mutex<flow::FlushPace>,
     stats: Arc<StorageStats>,
     closed: AtomicBool,
     background: Mutex<Option<std::thread::JoinHandle<()>>>,
@@ -139,7 +140,7 @@ impl Storage {
                 memtable: RwLock::new(memtable),
                 wal,
                 next_seq: AtomicU64::new(next_seq),
-                flush_lock: Mutex::new(()),
+                flush_lock: Mutex::new(flow::FlushPace::default()),
                 stats,
                 closed: AtomicBool::new(false),
                 background: Mutex::new(None),
@@ -451,7 +452,7 @@ impl Storage {
 
     /// Writes everything buffered to Parquet segments and trims the WAL.
     pub fn flush(&self) -> Result<()> {
-        let _flushing = self.inner.flush_lock.lock();
+        let mut pace = self.inner.flush_lock.lock();
         let inner = Arc::clone(&self.inner);
         let closed_wal = self.inner.wal.rotate_blocking(Box::new(move |_| inner.memtable.write().freeze()))?;
         let started = std::time::Instant::now();
@@ -467,12 +468,15 @@ impl Storage {
                 jobs.push((*group_id, dir.join(&file_name), format!("segments/{group_id}/{file_name}"), rows));
             }
         }
-        let written = write_segments_in_parallel(jobs)?;
+        let priority = pace.priority();
+        let written = write_segments_in_parallel(jobs, priority)?;
+        pace.finished(started);
         tracing::info!(
             segments = written.len(),
             rows = written.iter().map(|(_, _, s)| s.rows).sum::<u64>(),
             raw_bytes = written.iter().map(|(_, _, s)| s.raw_bytes).sum::<u64>(),
             elapsed_ms = started.elapsed().as_millis() as u64,
+            ?priority,
             "flushed memtable"
         );
         let stream_ids: HashSet<StreamId> = frozen
@@ -562,6 +566,14 @@ impl Storage {
         (state.segments.len() as u64, state.segments.values().map(|s| s.file_bytes).sum())
     }
 
+    /// Buffered event bytes (messages + 26 per event): (accepting new events, being flushed),
+    /// and the active size that triggers a flush.
+    pub fn memtable_bytes(&self) -> (usize, usize, usize) {
+        let memtable = self.inner.memtable.read();
+        let flushing = memtable.frozen.values().map(|b| b.raw_bytes + 26 * b.rows).sum();
+        (memtable.active_bytes, flushing, self.inner.config.flush_bytes)
+    }
+
     fn start_background(&self) {
         let weak = Arc::downgrade(&self.inner);
         let handle = std::thread::Builder::new()
@@ -589,6 +601,7 @@ impl Storage {
 /// independent; encoding, field columns and the substring index are CPU-bound).
 fn write_segments_in_parallel(
     jobs: Vec<(GroupId, PathBuf, String, RecordBatch)>,
+    priority: flow::FlushPriority,
 ) -> Result<Vec<(GroupId, String, crate::segment::WrittenSegment)>> {
     let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(jobs.len()).max(1);
     let next = AtomicUsize::new(0);
@@ -596,6 +609,7 @@ fn write_segments_in_parallel(
     std::thread::scope(|scope| {
         for _ in 0..workers {
             scope.spawn(|| {
+                priority.apply_to_current_thread();
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some((_, path, _, rows)) = jobs.get(i) else { return };

@@ -90,7 +90,8 @@ pub(crate) fn write_segment(path: &Path, batches: &[RecordBatch]) -> Result<Opti
         ))
         .build();
     let tmp = path.with_extension("parquet.tmp");
-    let file = File::create(&tmp).map_err(|e| StorageError::io(&tmp, e))?;
+    // Written back while it is written, so its fsync does not hold up the WAL's.
+    let file = crate::smooth_write::SmoothWriter::new(File::create(&tmp).map_err(|e| StorageError::io(&tmp, e))?);
     let field_columns = crate::field_columns::choose_fields(&sorted);
     let with_fields = crate::field_columns::append_field_columns(&sorted, &field_columns)?;
     let (with_fields, term_columns) = crate::term_columns::append_term_columns(&with_fields)?;
@@ -105,7 +106,7 @@ pub(crate) fn write_segment(path: &Path, batches: &[RecordBatch]) -> Result<Opti
     writer.append_key_value_metadata(KeyValue::new(crate::index::INDEX_KEY.to_string(), index_text));
     let seconds = crate::seconds::SecondTotals::build(timestamps, sorted.column(idx::MESSAGE).as_string::<i32>());
     writer.append_key_value_metadata(KeyValue::new(crate::seconds::SECONDS_KEY.to_string(), seconds.encode()));
-    let file = writer.into_inner()?;
+    let file = writer.into_inner()?.into_inner();
     file.sync_all().map_err(|e| StorageError::io(&tmp, e))?;
     let file_bytes = file.metadata().map_err(|e| StorageError::io(&tmp, e))?.len();
     drop(file);

@@ -5,6 +5,14 @@
 //! active memtable holds `max_buffered_bytes` — ingest outrunning the flushes, e.g. a burst on a
 //! busy machine — new PutLogEvents wait (before their WAL append, so nothing is acknowledged
 //! late) until a flush makes room. Memory stays bounded instead of growing with the backlog.
+//!
+//! Flushing competes with request handling for the CPU (on two cores, one flush takes one core
+//! for most of a second). When flushes are rare compared with how long they take — steady
+//! traffic below saturation — the segment writers run at a lower priority ([`FlushPace`]), so
+//! acknowledgements are not held up by compression: measured at half load with 10-event
+//! batches, ack p99 from the schedule went from 52 ms to 16 ms. When the memtable refills
+//! about as fast as it is flushed, flushing is the bottleneck and runs at normal priority:
+//! deprioritised there, it fell behind, ingest waited for room, and RSS rose from 0.8 to 1.1 GB.
 
 use std::time::{Duration, Instant};
 
@@ -17,6 +25,59 @@ use super::Storage;
 const MAX_WAIT: Duration = Duration::from_secs(30);
 /// Poll interval while waiting for room.
 const POLL: Duration = Duration::from_millis(2);
+
+/// Nice value of segment writers while flushing is not the bottleneck (CFS weight 110 against
+/// 1024 for request threads).
+const BACKGROUND_NICE: i32 = 10;
+/// Flushing is the bottleneck when the next flush starts within this many flush durations of
+/// the previous one's end.
+const BUSY_RATIO: u32 = 2;
+
+/// The CPU priority segment writers run at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FlushPriority {
+    /// Below request handling: flushes are rare compared with their duration.
+    Background,
+    /// As request handling: ingest refills the memtable as fast as it is flushed.
+    Normal,
+}
+
+impl FlushPriority {
+    /// Lowers the calling thread's priority for [`FlushPriority::Background`]. Threads are
+    /// created per flush, so a thread's priority is never raised again (which would need
+    /// privileges). Linux only (per-thread nice values); elsewhere a no-op.
+    pub fn apply_to_current_thread(self) {
+        if self == FlushPriority::Normal {
+            return;
+        }
+        #[cfg(target_os = "linux")]
+        // SAFETY: setpriority on the calling thread (who = 0); no memory is passed.
+        unsafe {
+            libc::setpriority(libc::PRIO_PROCESS, 0, BACKGROUND_NICE);
+        }
+    }
+}
+
+/// Timing of the previous flush, which decides the next one's [`FlushPriority`].
+#[derive(Debug, Default)]
+pub(crate) struct FlushPace {
+    /// When the previous flush's segments were written, and how long writing them took.
+    last: Option<(Instant, Duration)>,
+}
+
+impl FlushPace {
+    pub fn priority(&self) -> FlushPriority {
+        match self.last {
+            Some((ended, took)) if ended.elapsed() < took * BUSY_RATIO => FlushPriority::Normal,
+            _ => FlushPriority::Background,
+        }
+    }
+
+    /// Records a flush whose segment writing started at `started` and has just ended.
+    pub fn finished(&mut self, started: Instant) {
+        self.last = Some((Instant::now(), started.elapsed()));
+    }
+}
 
 /// Wakes the flush thread early.
 #[derive(Default)]
@@ -67,6 +128,21 @@ impl Storage {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn flushes_back_to_back_run_at_normal_priority() {
+        use super::{FlushPace, FlushPriority};
+        use std::time::{Duration, Instant};
+        let mut pace = FlushPace::default();
+        assert_eq!(pace.priority(), FlushPriority::Background, "the first flush");
+        // A flush that took 10 s and ended just now: the next one starts right away.
+        pace.finished(Instant::now() - Duration::from_secs(10));
+        assert_eq!(pace.priority(), FlushPriority::Normal);
+        // A flush that took no time: the next one is rare in comparison.
+        pace.finished(Instant::now());
+        std::thread::sleep(Duration::from_millis(5));
+        assert_eq!(pace.priority(), FlushPriority::Background);
+    }
+
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
 

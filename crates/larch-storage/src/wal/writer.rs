@@ -184,7 +184,11 @@ impl WriterState {
             self.poisoned = Some(reason.clone());
             return Err(reason);
         }
-        (self.observe)(started.elapsed(), buf.len());
+        let took = started.elapsed();
+        (self.observe)(took, buf.len());
+        if took > std::time::Duration::from_millis(50) {
+            tracing::warn!(ms = took.as_millis() as u64, bytes = buf.len(), "slow WAL write + fsync");
+        }
         Ok(())
     }
 
