@@ -40,6 +40,10 @@ pub struct IngestResult {
     pub mb_per_server_cpu_s: f64,
     pub errors: u64,
     pub first_error: Option<String>,
+    /// Wall-clock start (RFC 3339, UTC).
+    pub started_utc: String,
+    /// The half seconds with the most requests slower than 20 ms (open loop), most first.
+    pub slow_windows: Vec<SlowWindow>,
 }
 
 pub fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -127,6 +131,9 @@ pub fn corpus_batches(corpus: &Path) -> Result<Vec<Prepared>, String> {
 struct Tally {
     latencies: Vec<f64>,
     sent: Vec<f64>,
+    /// (seconds into the run it was scheduled, ms from the schedule) of requests slower than
+    /// [`SLOW_MS`] (open loop only).
+    slow: Vec<(f64, f64)>,
     errors: u64,
     first_error: Option<String>,
     events: u64,
@@ -149,6 +156,19 @@ fn finish(
     let events: u64 = tallies.iter().map(|t| t.events).sum();
     let billable: u64 = tallies.iter().map(|t| t.billable).sum();
     let requests = lat.len() as u64;
+    // Slow requests per half second of the schedule: where the stalls were.
+    let mut windows: BTreeMap<u64, (u64, f64)> = BTreeMap::new();
+    for (at, ms) in tallies.iter().flat_map(|t| t.slow.iter().copied()) {
+        let w = windows.entry((at * 2.0) as u64).or_default();
+        w.0 += 1;
+        w.1 = w.1.max(ms);
+    }
+    let mut slow_windows: Vec<SlowWindow> = windows
+        .into_iter()
+        .map(|(w, (requests, max_ms))| SlowWindow { at_s: w as f64 / 2.0, requests, max_ms })
+        .collect();
+    slow_windows.sort_by(|a, b| b.requests.cmp(&a.requests));
+    slow_windows.truncate(5);
     IngestResult {
         shape: shape.to_owned(),
         connections,
@@ -169,7 +189,27 @@ fn finish(
         mb_per_server_cpu_s: billable as f64 / 1e6 / cpu,
         errors: tallies.iter().map(|t| t.errors).sum(),
         first_error: tallies.iter().find_map(|t| t.first_error.clone()),
+        started_utc: started_utc(elapsed),
+        slow_windows,
     }
+}
+
+/// Requests slower than this (from their schedule) are located in time.
+const SLOW_MS: f64 = 20.0;
+
+/// Half a second of an open-loop run with requests slower than [`SLOW_MS`].
+#[derive(Debug, Clone, Serialize)]
+pub struct SlowWindow {
+    /// Seconds into the run.
+    pub at_s: f64,
+    pub requests: u64,
+    pub max_ms: f64,
+}
+
+/// Wall-clock start of a run that has lasted `elapsed` (to match server logs).
+fn started_utc(elapsed: Duration) -> String {
+    let start = time::OffsetDateTime::now_utc() - elapsed;
+    start.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }
 
 fn record(t: &mut Tally, r: Result<Value, CallError>, p: &Prepared, ms: f64) {
@@ -205,8 +245,7 @@ pub async fn run_batches(
     for _ in 0..connections {
         let (client, batches, next) = (client.clone(), batches.clone(), next.clone());
         tasks.push(tokio::spawn(async move {
-            let mut t =
-                Tally { latencies: Vec::new(), sent: Vec::new(), errors: 0, first_error: None, events: 0, billable: 0 };
+            let mut t = new_tally();
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(p) = batches.get(i) else { break };
@@ -314,7 +353,11 @@ pub async fn run_small(
                     if r.is_ok() {
                         t.sent.push(sent.elapsed().as_secs_f64() * 1e3);
                     }
-                    record(&mut t, r, &p, scheduled.elapsed().as_secs_f64() * 1e3);
+                    let ms = scheduled.elapsed().as_secs_f64() * 1e3;
+                    if r.is_ok() && ms > SLOW_MS {
+                        t.slow.push(((scheduled - t0).as_secs_f64(), ms));
+                    }
+                    record(&mut t, r, &p, ms);
                     drop(permit);
                     t
                 }));
@@ -334,5 +377,13 @@ pub async fn run_small(
 }
 
 fn new_tally() -> Tally {
-    Tally { latencies: Vec::new(), sent: Vec::new(), errors: 0, first_error: None, events: 0, billable: 0 }
+    Tally {
+        latencies: Vec::new(),
+        sent: Vec::new(),
+        slow: Vec::new(),
+        errors: 0,
+        first_error: None,
+        events: 0,
+        billable: 0,
+    }
 }

@@ -385,6 +385,9 @@ fn run(args: RunArgs) -> Result<(), String> {
         "  meanwhile: {} flushes, {} WAL fsyncs, {} of them > 50 ms, longest bucket ≤ {}",
         during.flushes, during.fsyncs, during.fsyncs_over_50ms, during.slowest_fsync_bucket
     ));
+    let windows: Vec<String> =
+        half.slow_windows.iter().map(|w| format!("+{:.1}s: {} (max {:.0} ms)", w.at_s, w.requests, w.max_ms)).collect();
+    step(&format!("  started {}; requests > 20 ms by half second: {}", half.started_utc, windows.join(", ")));
     step(&format!("{} ingest→queryable probes under the same half load", args.vis_samples));
     let (half_probed, (vis, vis_failures)) = rt.block_on(async {
         tokio::join!(

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use arrow::array::AsArray;
-use arrow::datatypes::UInt64Type;
+use arrow::datatypes::{Int64Type, UInt64Type};
 use arrow::record_batch::RecordBatch;
 use parking_lot::{Mutex, RwLock};
 
@@ -460,13 +460,15 @@ impl Storage {
         let mut jobs = Vec::new();
         for (group_id, buffer) in &frozen {
             let Some((live, cutoff)) = self.live_streams_and_cutoff(*group_id) else { continue };
-            let batches = keep_live_rows(&buffer.batches, &live, cutoff)?;
-            let dir = self.group_dir(*group_id);
-            std::fs::create_dir_all(&dir).map_err(|e| StorageError::io(&dir, e))?;
-            for (partition, rows) in partition_by_time(&batches, self.inner.config.segment_span.as_millis() as i64)? {
-                let file_name = format!("{:020}-{:020}.parquet", partition.max(0), closed_wal);
-                jobs.push((*group_id, dir.join(&file_name), format!("segments/{group_id}/{file_name}"), rows));
-            }
+            jobs.push(GroupFlush {
+                group_id: *group_id,
+                dir: self.group_dir(*group_id),
+                batches: &buffer.batches,
+                live,
+                cutoff,
+                span_ms: self.inner.config.segment_span.as_millis() as i64,
+                closed_wal,
+            });
         }
         let priority = pace.priority();
         let written = write_segments_in_parallel(jobs, priority)?;
@@ -515,7 +517,11 @@ impl Storage {
         for path in orphans {
             let _ = std::fs::remove_file(self.inner.config.data_dir.join(path));
         }
-        self.inner.memtable.write().frozen.clear();
+        // Taken under the lock, dropped after it: ~50k request batches take milliseconds to
+        // free, and the WAL thread needs this lock to acknowledge writes.
+        let flushed = std::mem::take(&mut self.inner.memtable.write().frozen);
+        drop(flushed);
+        drop(frozen);
         self.inner.stats.record_flush(written.len() as u64);
         remove_wal_files_through(&self.inner.config.data_dir.join("wal"), closed_wal);
         Ok(())
@@ -597,23 +603,52 @@ impl Storage {
     }
 }
 
-/// Writes the segments of one flush, on as many threads as there are cores (segments are
-/// independent; encoding, field columns and the substring index are CPU-bound).
+/// One log group's part of a flush.
+struct GroupFlush<'a> {
+    group_id: GroupId,
+    dir: PathBuf,
+    batches: &'a [RecordBatch],
+    live: HashSet<StreamId>,
+    cutoff: Option<i64>,
+    span_ms: i64,
+    closed_wal: u64,
+}
+
+impl GroupFlush<'_> {
+    /// Drops rows of deleted streams and expired ones, splits the rest by time partition and
+    /// writes a segment per partition: (group, path relative to the data directory, segment).
+    fn write(&self) -> Result<Vec<(GroupId, String, crate::segment::WrittenSegment)>> {
+        let batches = keep_live_rows(self.batches, &self.live, self.cutoff)?;
+        std::fs::create_dir_all(&self.dir).map_err(|e| StorageError::io(&self.dir, e))?;
+        let mut written = Vec::new();
+        for (partition, rows) in partition_by_time(&batches, self.span_ms)? {
+            let file_name = format!("{:020}-{:020}.parquet", partition.max(0), self.closed_wal);
+            if let Some(segment) = write_segment(&self.dir.join(&file_name), std::slice::from_ref(&rows))? {
+                written.push((self.group_id, format!("segments/{}/{file_name}", self.group_id), segment));
+            }
+        }
+        Ok(written)
+    }
+}
+
+/// Writes the segments of one flush, one log group at a time on each of as many threads as
+/// there are cores (groups are independent; filtering, encoding, field columns and the
+/// substring index are CPU-bound), all at `priority`.
 fn write_segments_in_parallel(
-    jobs: Vec<(GroupId, PathBuf, String, RecordBatch)>,
+    jobs: Vec<GroupFlush<'_>>,
     priority: flow::FlushPriority,
 ) -> Result<Vec<(GroupId, String, crate::segment::WrittenSegment)>> {
     let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(jobs.len()).max(1);
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<(usize, Result<Option<crate::segment::WrittenSegment>>)>> = Mutex::new(Vec::new());
+    let results: Mutex<Vec<(usize, Result<Vec<_>>)>> = Mutex::new(Vec::new());
     std::thread::scope(|scope| {
         for _ in 0..workers {
             scope.spawn(|| {
                 priority.apply_to_current_thread();
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some((_, path, _, rows)) = jobs.get(i) else { return };
-                    let result = write_segment(path, std::slice::from_ref(rows));
+                    let Some(job) = jobs.get(i) else { return };
+                    let result = job.write();
                     results.lock().push((i, result));
                 }
             });
@@ -621,12 +656,9 @@ fn write_segments_in_parallel(
     });
     let mut results = results.into_inner();
     results.sort_by_key(|(i, _)| *i);
-    let mut written = Vec::with_capacity(results.len());
-    for (i, result) in results {
-        if let Some(segment) = result? {
-            let (group_id, _, relative, _) = &jobs[i];
-            written.push((*group_id, relative.clone(), segment));
-        }
+    let mut written = Vec::new();
+    for (_, result) in results {
+        written.extend(result?);
     }
     Ok(written)
 }
@@ -675,8 +707,19 @@ fn record_stream_stats(stream: Option<&mut LogStream>, min_ts: i64, max_ts: i64,
 
 /// Drops rows of deleted streams and rows retention has expired before they reach a segment.
 fn keep_live_rows(batches: &[RecordBatch], live: &HashSet<StreamId>, cutoff: Option<i64>) -> Result<Vec<RecordBatch>> {
-    let filter = RowFilter { streams: Some(live), min_timestamp: cutoff.unwrap_or(i64::MIN), max_timestamp: i64::MAX };
-    batches.iter().map(|b| filter.apply(b)).collect()
+    let min_timestamp = cutoff.unwrap_or(i64::MIN);
+    let filter = RowFilter { streams: Some(live), min_timestamp, max_timestamp: i64::MAX };
+    batches
+        .iter()
+        .map(|b| {
+            // Almost every batch (one PutLogEvents call) is kept whole: no copy then.
+            let streams = b.column(idx::STREAM_ID).as_primitive::<UInt64Type>().values();
+            let times = b.column(idx::TIMESTAMP).as_primitive::<Int64Type>().values();
+            let whole = times.iter().all(|t| *t >= min_timestamp)
+                && streams.first().is_none_or(|first| live.contains(first) && streams.iter().all(|s| s == first));
+            if whole { Ok(b.clone()) } else { filter.apply(b) }
+        })
+        .collect()
 }
 
 /// Replays WAL files not covered by the last checkpoint into the memtable.
@@ -726,7 +769,7 @@ fn remove_wal_files_through(wal_dir: &Path, number: u64) {
     let Ok(files) = list_wal_files(wal_dir) else { return };
     for (n, path) in files {
         if n <= number
-            && let Err(e) = std::fs::remove_file(&path)
+            && let Err(e) = crate::io_pacing::remove_gradually(&path)
         {
             tracing::warn!(error = %e, path = %path.display(), "could not remove flushed WAL file");
         }

@@ -13,8 +13,9 @@
 //! - `catalog`: log groups, streams, segments and metric filters in `redb`, mirrored in memory.
 //! - `wal`: record framing, the group-commit writer thread, the recovery reader.
 //! - `memtable`: buffered Arrow batches per log group.
-//! - `segment`: writing and reading Parquet segments; `smooth_write` hands their bytes to the
-//!   disk while they are written (short fsyncs that do not stall the WAL's).
+//! - `segment`: writing and reading Parquet segments.
+//! - `io_pacing`: segment bytes handed to the disk while written, large files deleted in steps
+//!   (so neither stalls the WAL's fsyncs).
 //! - [`index`]: the substring index of a segment (a byte-trigram Bloom filter per row group over
 //!   `message`, in the segment's Parquet footer under `larch.trigram_bloom.v1`).
 //! - [`seconds`]: events and message bytes per second of a segment (footer key
@@ -38,13 +39,13 @@ mod error;
 pub mod field_columns;
 pub mod footer;
 pub mod index;
+mod io_pacing;
 mod memtable;
 pub mod model;
 pub mod read;
 pub mod schema;
 pub mod seconds;
 mod segment;
-mod smooth_write;
 pub mod stats;
 pub mod term_columns;
 mod wal;

@@ -91,7 +91,7 @@ pub(crate) fn write_segment(path: &Path, batches: &[RecordBatch]) -> Result<Opti
         .build();
     let tmp = path.with_extension("parquet.tmp");
     // Written back while it is written, so its fsync does not hold up the WAL's.
-    let file = crate::smooth_write::SmoothWriter::new(File::create(&tmp).map_err(|e| StorageError::io(&tmp, e))?);
+    let file = crate::io_pacing::SmoothWriter::new(File::create(&tmp).map_err(|e| StorageError::io(&tmp, e))?);
     let field_columns = crate::field_columns::choose_fields(&sorted);
     let with_fields = crate::field_columns::append_field_columns(&sorted, &field_columns)?;
     let (with_fields, term_columns) = crate::term_columns::append_term_columns(&with_fields)?;

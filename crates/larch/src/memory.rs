@@ -20,10 +20,12 @@ pub fn start_trimming() {
         let spawned = std::thread::Builder::new().name("malloc-trim".into()).spawn(|| {
             loop {
                 std::thread::sleep(TRIM_EVERY);
+                let started = std::time::Instant::now();
                 // SAFETY: malloc_trim only releases free memory of the allocator's arenas.
                 unsafe {
                     libc::malloc_trim(0);
                 }
+                tracing::debug!(ms = started.elapsed().as_millis() as u64, "malloc_trim");
             }
         });
         if let Err(e) = spawned {

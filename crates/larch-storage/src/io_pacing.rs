@@ -1,5 +1,6 @@
-//! A file writer that hands its data to the disk as it goes, so that the final fsync of a
-//! segment is short and, above all, does not stall the WAL's fsyncs.
+//! Disk I/O paced so that it does not stall the WAL's fsyncs (each acknowledged PutLogEvents
+//! waits for one): a segment writer that hands its data to the disk as it goes, and deletion of
+//! large files in steps.
 //!
 //! Why: on ext4 (data=ordered) every fsync commits the shared journal, and a commit waits for
 //! the data blocks allocated in its transaction. A segment written into the page cache and
@@ -9,10 +10,17 @@
 //! for the chunk before the last, keeps at most two chunks in flight — the same remedy as
 //! RocksDB's `bytes_per_sync` and PostgreSQL's `backend_flush_after`.
 //!
-//! Off Linux this is a plain [`File`] writer.
+//! Deleting a file of tens of MB (a flushed WAL file) frees all its extents in one journal
+//! transaction; WAL fsyncs issued meanwhile waited 20–35 ms for it in a test on this disk
+//! (`unlink` of 200 MB), and 4 ms when the file was first truncated 8 MiB at a time
+//! ([`remove_gradually`], as RocksDB's `DeleteScheduler` does).
+//!
+//! Off Linux the writer is a plain [`File`] writer.
 
-use std::fs::File;
+use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
+use std::path::Path;
+use std::time::Duration;
 
 /// Bytes written between two writeback requests.
 const CHUNK: u64 = 1 << 20;
@@ -79,6 +87,25 @@ impl Write for SmoothWriter {
     }
 }
 
+/// Bytes freed per truncation step of [`remove_gradually`].
+const DELETE_STEP: u64 = 8 << 20;
+
+/// Removes the file at `path`, first truncating it [`DELETE_STEP`] bytes at a time with a
+/// short pause between steps. For background work only (a 100 MB file takes ~25 ms).
+pub(crate) fn remove_gradually(path: &Path) -> io::Result<()> {
+    if let Ok(file) = OpenOptions::new().write(true).open(path) {
+        let mut len = file.metadata().map(|m| m.len()).unwrap_or(0);
+        while len > DELETE_STEP {
+            len -= DELETE_STEP;
+            if file.set_len(len).is_err() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+    std::fs::remove_file(path)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,5 +121,8 @@ mod tests {
         }
         w.into_inner().sync_all().unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), data);
+        remove_gradually(&path).unwrap();
+        assert!(!path.exists());
+        assert!(remove_gradually(&path).is_err(), "a missing file is reported");
     }
 }
