@@ -167,7 +167,7 @@ fn finish(
         .into_iter()
         .map(|(w, (requests, max_ms))| SlowWindow { at_s: w as f64 / 2.0, requests, max_ms })
         .collect();
-    slow_windows.sort_by(|a, b| b.requests.cmp(&a.requests));
+    slow_windows.sort_by_key(|w| std::cmp::Reverse(w.requests));
     slow_windows.truncate(5);
     IngestResult {
         shape: shape.to_owned(),

@@ -111,7 +111,7 @@ struct RunArgs {
     /// Skip the cold query runs (server restarts).
     #[arg(long)]
     no_cold: bool,
-    /// Record `perf record -g` profiles of the server per phase (ingest, each query) here.
+    /// Record `perf record --call-graph dwarf` profiles of the server per phase (ingest, each query) here.
     #[arg(long)]
     profile: Option<PathBuf>,
 }

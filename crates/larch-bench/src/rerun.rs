@@ -25,7 +25,7 @@ pub struct QueriesArgs {
     /// Repetitions per query (after one warm-up).
     #[arg(long, default_value_t = 5)]
     reps: usize,
-    /// Record `perf record -g` of the server per query into this directory.
+    /// Record `perf record --call-graph dwarf` of the server per query into this directory.
     #[arg(long)]
     profile: Option<PathBuf>,
 }
