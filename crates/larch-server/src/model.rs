@@ -16,6 +16,12 @@ static MODEL: LazyLock<Value> = LazyLock::new(|| {
     serde_json::from_str(include_str!("../model/logs-2014-03-28.json")).expect("embedded service model is valid JSON")
 });
 
+/// The model's shapes by name (a hash lookup per value checked, instead of a search through
+/// the JSON object's sorted keys).
+static SHAPES: LazyLock<HashMap<&'static str, &'static Value>> = LazyLock::new(|| {
+    MODEL["shapes"].as_object().map(|shapes| shapes.iter().map(|(k, v)| (k.as_str(), v)).collect()).unwrap_or_default()
+});
+
 static PATTERNS: LazyLock<Mutex<HashMap<String, Option<Regex>>>> = LazyLock::new(Default::default);
 
 /// Every operation name in the model.
@@ -46,7 +52,7 @@ pub fn validate_input(operation: &str, input: &Value) -> Result<(), ApiError> {
     };
     check_name_lengths(operation, input)?;
     let mut v = Validation::default();
-    v.check(shape_name, input, "");
+    v.check(shape_name, input, &Path::Root);
     if let Some(message) = v.serialization {
         return Err(ApiError::serialization(message));
     }
@@ -84,6 +90,30 @@ fn check_name_lengths(operation: &str, input: &Value) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// Where a value sits in the input, rendered (as Coral does: `logEvents.1.member.message`) only
+/// when a constraint fails — valid input, the common case, builds no strings.
+enum Path<'a> {
+    Root,
+    Member(&'a Path<'a>, &'a str),
+    /// The 0-based index of a list element.
+    Element(&'a Path<'a>, usize),
+    MapKey(&'a Path<'a>),
+    MapValue(&'a Path<'a>, &'a str),
+}
+
+impl std::fmt::Display for Path<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Path::Root => Ok(()),
+            Path::Member(Path::Root, name) => write!(f, "{name}"),
+            Path::Member(parent, name) => write!(f, "{parent}.{name}"),
+            Path::Element(parent, i) => write!(f, "{parent}.{}.member", i + 1),
+            Path::MapKey(parent) => write!(f, "{parent}.key"),
+            Path::MapValue(parent, key) => write!(f, "{parent}.{key}.member"),
+        }
+    }
+}
+
 #[derive(Default)]
 struct Validation {
     errors: Vec<String>,
@@ -91,7 +121,7 @@ struct Validation {
 }
 
 impl Validation {
-    fn fail(&mut self, value: &Value, path: &str, constraint: String) {
+    fn fail(&mut self, value: &Value, path: &Path, constraint: String) {
         let shown = match value {
             Value::String(s) => s.clone(),
             Value::Array(_) | Value::Object(_) => summarize(value),
@@ -100,15 +130,15 @@ impl Validation {
         self.errors.push(format!("Value '{shown}' at '{path}' failed to satisfy constraint: {constraint}"));
     }
 
-    fn type_error(&mut self, expected: &str, path: &str) {
+    fn type_error(&mut self, expected: &str, path: &Path) {
         if self.serialization.is_none() {
-            let at = if path.is_empty() { String::new() } else { format!(" at '{path}'") };
+            let at = if matches!(path, Path::Root) { String::new() } else { format!(" at '{path}'") };
             self.serialization = Some(format!("Unexpected value type{at}: expected {expected}"));
         }
     }
 
-    fn check(&mut self, shape_name: &str, value: &Value, path: &str) {
-        let shape = &MODEL["shapes"][shape_name];
+    fn check(&mut self, shape_name: &str, value: &Value, path: &Path) {
+        let Some(shape) = SHAPES.get(shape_name) else { return };
         let kind = shape["type"].as_str().unwrap_or("");
         if value.is_null() {
             return;
@@ -122,7 +152,7 @@ impl Validation {
                 self.check_size(shape, value, items.len(), path, "length");
                 let member = shape["member"]["shape"].as_str().unwrap_or("");
                 for (i, item) in items.iter().enumerate() {
-                    self.check(member, item, &format!("{}.{}.member", path, i + 1));
+                    self.check(member, item, &Path::Element(path, i));
                 }
             }
             "map" => {
@@ -133,8 +163,8 @@ impl Validation {
                 let key_shape = shape["key"]["shape"].as_str().unwrap_or("");
                 let value_shape = shape["value"]["shape"].as_str().unwrap_or("");
                 for (k, v) in entries {
-                    self.check(key_shape, &Value::String(k.clone()), &format!("{path}.key"));
-                    self.check(value_shape, v, &format!("{path}.{k}.member"));
+                    self.check(key_shape, &Value::String(k.clone()), &Path::MapKey(path));
+                    self.check(value_shape, v, &Path::MapValue(path, k));
                 }
             }
             "string" => {
@@ -182,7 +212,7 @@ impl Validation {
         }
     }
 
-    fn check_structure(&mut self, shape: &Value, value: &Value, path: &str) {
+    fn check_structure(&mut self, shape: &Value, value: &Value, path: &Path) {
         let Some(object) = value.as_object() else {
             return self.type_error("a structure", path);
         };
@@ -190,7 +220,7 @@ impl Validation {
         if let Some(required) = shape["required"].as_array() {
             for name in required.iter().filter_map(|r| r.as_str()) {
                 if object.get(name).is_none_or(Value::is_null) {
-                    let at = join(path, name);
+                    let at = Path::Member(path, name);
                     self.errors
                         .push(format!("Value null at '{at}' failed to satisfy constraint: Member must not be null"));
                 }
@@ -199,12 +229,12 @@ impl Validation {
         let Some(members) = members else { return };
         for (name, member) in members {
             if let (Some(v), Some(member_shape)) = (object.get(name), member["shape"].as_str()) {
-                self.check(member_shape, v, &join(path, name));
+                self.check(member_shape, v, &Path::Member(path, name));
             }
         }
     }
 
-    fn check_size(&mut self, shape: &Value, value: &Value, size: usize, path: &str, what: &str) {
+    fn check_size(&mut self, shape: &Value, value: &Value, size: usize, path: &Path, what: &str) {
         if let Some(min) = shape["min"].as_u64()
             && (size as u64) < min
         {
@@ -218,10 +248,6 @@ impl Validation {
     }
 }
 
-fn join(path: &str, name: &str) -> String {
-    if path.is_empty() { name.to_string() } else { format!("{path}.{name}") }
-}
-
 /// Short rendering of a list/map value for messages (Coral prints Java toString()s).
 fn summarize(value: &Value) -> String {
     let s = value.to_string();
@@ -231,8 +257,10 @@ fn summarize(value: &Value) -> String {
 /// Java `String.matches` semantics: the whole value must match.
 fn pattern_matches(pattern: &str, value: &str) -> bool {
     let mut cache = PATTERNS.lock();
-    let regex = cache.entry(pattern.to_string()).or_insert_with(|| compile_java_pattern(pattern));
-    match regex {
+    if !cache.contains_key(pattern) {
+        cache.insert(pattern.to_string(), compile_java_pattern(pattern));
+    }
+    match cache.get(pattern).and_then(Option::as_ref) {
         Some(r) => r.is_match(value),
         // A pattern we cannot translate is not enforced rather than rejecting valid input.
         None => true,
@@ -276,6 +304,26 @@ mod tests {
         );
         let err = validate_input("PutLogEvents", &json!({"logGroupName": "g"})).unwrap_err();
         assert!(err.message.starts_with("2 validation errors detected"), "{}", err.message);
+    }
+
+    #[test]
+    fn paths_name_list_elements_map_entries_and_members() {
+        let events = json!([{"timestamp": 1, "message": "ok"}, {"timestamp": 1, "message": ""}, {"message": "x"}]);
+        let err =
+            validate_input("PutLogEvents", &json!({"logGroupName": "g", "logStreamName": "s", "logEvents": events}))
+                .unwrap_err();
+        assert_eq!(
+            err.message,
+            "2 validation errors detected: Value '' at 'logEvents.2.member.message' failed to satisfy constraint: \
+             Member must have length greater than or equal to 1; Value null at 'logEvents.3.member.timestamp' failed \
+             to satisfy constraint: Member must not be null"
+        );
+        let err = validate_input("TagResource", &json!({"resourceArn": "arn:x", "tags": {"k": "v!"}})).unwrap_err();
+        assert!(err.message.contains("Value 'v!' at 'tags.k.member' failed to satisfy"), "{}", err.message);
+        let err = validate_input("TagResource", &json!({"resourceArn": "arn:x", "tags": {"": "v"}})).unwrap_err();
+        assert!(err.message.contains("Value '' at 'tags.key' failed to satisfy"), "{}", err.message);
+        let err = validate_input("TagResource", &json!({"resourceArn": "arn:x", "tags": ["not a map"]})).unwrap_err();
+        assert_eq!(err.message, "Unexpected value type at 'tags': expected a map");
     }
 
     #[test]

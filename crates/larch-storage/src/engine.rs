@@ -453,6 +453,10 @@ impl Storage {
     /// Writes everything buffered to Parquet segments and trims the WAL.
     pub fn flush(&self) -> Result<()> {
         let mut pace = self.inner.flush_lock.lock();
+        // How long the memtable took to fill (read just before the rotation resets it).
+        let filled_in = self.inner.memtable.read().active_since.map_or(Duration::MAX, |since| {
+            Duration::from_millis(u64::try_from(now_ms().saturating_sub(since)).unwrap_or(0))
+        });
         let inner = Arc::clone(&self.inner);
         let closed_wal = self.inner.wal.rotate_blocking(Box::new(move |_| inner.memtable.write().freeze()))?;
         let started = std::time::Instant::now();
@@ -470,7 +474,7 @@ impl Storage {
                 closed_wal,
             });
         }
-        let priority = pace.priority();
+        let priority = pace.priority(filled_in);
         let written = write_segments_in_parallel(jobs, priority)?;
         pace.finished(started);
         tracing::info!(

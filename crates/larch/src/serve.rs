@@ -72,7 +72,7 @@ async fn serve(config: ServeConfig) -> Result<(), String> {
     let mut storage_config = StorageConfig::new(&config.data);
     storage_config.flush_interval = config.flush_interval;
     storage_config.flush_bytes = config.flush_bytes;
-    storage_config.max_buffered_bytes = config.flush_bytes.saturating_mul(3);
+    storage_config.max_buffered_bytes = config.flush_bytes.saturating_mul(2);
     let storage = Storage::open(storage_config)
         .map_err(|e| format!("cannot open data directory {}: {e}", config.data.display()))?;
     let (keys, generated) = KeyStore::open(&config.data, env_root_key(&config.account_id), &config.account_id)
