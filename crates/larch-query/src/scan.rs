@@ -172,7 +172,7 @@ fn with_derived(frame: DataFrame, stored: &Stored, derived: &Derived) -> Result<
 }
 
 /// The lower time bound of a group's scan: the query start or the retention cutoff.
-fn low_bound(snapshot: &GroupSnapshot, start_ms: i64) -> i64 {
+pub(crate) fn low_bound(snapshot: &GroupSnapshot, start_ms: i64) -> i64 {
     start_ms.max(snapshot.retention_cutoff.unwrap_or(i64::MIN))
 }
 

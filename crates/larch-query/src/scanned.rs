@@ -21,7 +21,7 @@ use larch_storage::schema::idx;
 
 use crate::error::{QueryError, Result};
 use crate::prune::Pruning;
-use crate::scan::{ScanGroup, cols};
+use crate::scan::{ScanGroup, cols, low_bound};
 
 /// Exact (events, message bytes) in `[start_ms, end_ms]` of the scanned groups.
 pub(crate) async fn scanned_totals(
@@ -69,11 +69,6 @@ pub(crate) async fn scanned_totals(
     }
     let (n, b) = read_totals(ctx, scan, &unread, start_ms, end_ms).await?;
     Ok((rows as f64 + n, bytes as f64 + b))
-}
-
-/// The lower time bound of a group's scan: the query start or the retention cutoff.
-fn low_bound(snapshot: &GroupSnapshot, start_ms: i64) -> i64 {
-    start_ms.max(snapshot.retention_cutoff.unwrap_or(i64::MIN))
 }
 
 /// A segment of a group the range `[lo, ..]` cuts.
