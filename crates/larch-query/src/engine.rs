@@ -14,12 +14,12 @@ use larch_storage::{LogGroup, Storage};
 
 use crate::compile::lookup::LookupTables;
 use crate::compile::patterns::WINDOW_COLUMN;
-use crate::compile::{CompileParams, Matched, compile};
+use crate::compile::{CompileParams, CompiledQuery, Matched, compile};
 use crate::count::LarchQueryPlanner;
 use crate::error::Result;
 use crate::prune::Pruning;
 use crate::render::{Row, render};
-use crate::scan::{ScanGroup, base_frame};
+use crate::scan::ScanGroup;
 use crate::scanned::scanned_totals;
 
 /// Counters reported in `statistics`.
@@ -42,7 +42,11 @@ fn session_with(lookups: Option<LookupTables>) -> SessionContext {
         SessionConfig::new().with_target_partitions(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
     // Read Parquet strings as plain Utf8 so segments union with in-memory batches.
     config.options_mut().execution.parquet.schema_force_view_types = false;
-    config.options_mut().execution.parquet.pushdown_filters = true;
+    // Filters run after the scan, not inside the Parquet decoder (DataFusion's default). Row
+    // filters build a second reader per row group for the predicate columns; on segments that
+    // cost more than they saved in every benchmark query (the substring index and row-group
+    // statistics already skip what cannot match): docs/benchmarks.md, fifth engine session.
+    config.options_mut().execution.parquet.pushdown_filters = false;
     if let Some(lookups) = lookups {
         config = config.with_extension(Arc::new(lookups));
     }
@@ -130,20 +134,56 @@ pub(crate) fn scan_groups(storage: &Storage, groups: &[LogGroup]) -> Vec<ScanGro
         .collect()
 }
 
-/// Checks that a query compiles (for StartQuery's synchronous MalformedQueryException).
-/// The account's lookup tables are loaded, so a missing table or column is reported here too.
-pub async fn check(
+/// A query compiled over a snapshot of its log groups, ready to run.
+pub struct Prepared {
+    ctx: SessionContext,
+    scan: Vec<ScanGroup>,
+    compiled: CompiledQuery,
+    start_ms: i64,
+    end_ms: i64,
+}
+
+/// Compiles a query over a snapshot of `groups` taken now (StartQuery answers its
+/// MalformedQueryException from this). The account's lookup tables are loaded, so a missing
+/// table or column is reported here too.
+pub async fn prepare(
     storage: &Storage,
-    account: &str,
+    groups: &[LogGroup],
     query_text: &str,
     ast: &Query,
     params: CompileParams,
-) -> Result<()> {
+) -> Result<Prepared> {
+    let account = groups.first().map(|g| g.account.as_str()).unwrap_or_default();
     let ctx = session_with(lookups_for(storage, account, ast));
-    let base = base_frame(&ctx, &[], params.start_ms, params.end_ms).await?;
-    let input = query_input(&ctx, &[], query_text, ast, &params, &base).await?;
-    compile(query_text, ast, input, params)?;
-    Ok(())
+    let scan = scan_groups(storage, groups);
+    let pruning = crate::prune::Pruning::for_query(ast); // skip what cannot match (substring index)
+    let base =
+        crate::scan::base_frame_pruned(&ctx, &scan, params.start_ms, params.end_ms, &pruning, Some(query_text)).await?;
+    let input = query_input(&ctx, &scan, query_text, ast, &params, &base).await?;
+    let compiled = compile(query_text, ast, input, params)?;
+    Ok(Prepared { ctx, scan, compiled, start_ms: params.start_ms, end_ms: params.end_ms })
+}
+
+impl Prepared {
+    /// Runs the query: its rows and the statistics GetQueryResults reports.
+    pub async fn run(self) -> Result<(Vec<Row>, Statistics)> {
+        let Prepared { ctx, scan, compiled, start_ms, end_ms } = self;
+        let (batches, scanned) = tokio::join!(compiled.frame.collect(), scanned_totals(&ctx, &scan, start_ms, end_ms));
+        let batches = batches?;
+        let matched = match compiled.matched {
+            Matched::Counter(counter) => counter.get() as usize,
+            Matched::Plan(plan) => plan.count().await?,
+        };
+        let rows = render(&batches, &compiled.output, compiled.aggregated)?;
+        let (records, bytes) = scanned?;
+        let stats = Statistics {
+            records_matched: matched as f64,
+            records_scanned: records,
+            bytes_scanned: bytes,
+            log_groups_scanned: scan.len() as f64,
+        };
+        Ok((rows, stats))
+    }
 }
 
 /// Executes a query over `groups`.
@@ -154,28 +194,5 @@ pub async fn execute(
     ast: &Query,
     params: CompileParams,
 ) -> Result<(Vec<Row>, Statistics)> {
-    let account = groups.first().map(|g| g.account.as_str()).unwrap_or_default();
-    let ctx = session_with(lookups_for(storage, account, ast));
-    let scan = scan_groups(storage, groups);
-    let pruning = crate::prune::Pruning::for_query(ast); // skip what cannot match (substring index)
-    let base =
-        crate::scan::base_frame_pruned(&ctx, &scan, params.start_ms, params.end_ms, &pruning, Some(query_text)).await?;
-    let input = query_input(&ctx, &scan, query_text, ast, &params, &base).await?;
-    let compiled = compile(query_text, ast, input, params)?;
-    let (batches, scanned) =
-        tokio::join!(compiled.frame.collect(), scanned_totals(&ctx, &scan, params.start_ms, params.end_ms));
-    let batches = batches?;
-    let matched = match compiled.matched {
-        Matched::Counter(counter) => counter.get() as usize,
-        Matched::Plan(plan) => plan.count().await?,
-    };
-    let rows = render(&batches, &compiled.output, compiled.aggregated)?;
-    let (records, bytes) = scanned?;
-    let stats = Statistics {
-        records_matched: matched as f64,
-        records_scanned: records,
-        bytes_scanned: bytes,
-        log_groups_scanned: scan.len() as f64,
-    };
-    Ok((rows, stats))
+    prepare(storage, groups, query_text, ast, params).await?.run().await
 }

@@ -19,9 +19,10 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use datafusion::arrow::array::AsArray;
-use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, UInt64Type};
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Schema, SchemaRef, UInt64Type};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::Session;
+use datafusion::common::ScalarValue;
 use datafusion::dataframe::DataFrame;
 use datafusion::datasource::file_format::FileFormat;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
@@ -31,7 +32,7 @@ use datafusion::datasource::physical_plan::parquet::ParquetAccessPlan;
 use datafusion::datasource::physical_plan::{FileGroup, FileScanConfigBuilder};
 use datafusion::datasource::table_schema::TableSchema;
 use datafusion::datasource::{TableProvider, TableType};
-use datafusion::logical_expr::TableProviderFilterPushDown;
+use datafusion::logical_expr::{LogicalPlan, TableProviderFilterPushDown, Union};
 use datafusion::object_store::ObjectMeta;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::{Expr, SessionContext, cast, col, ident, in_list, lit};
@@ -98,6 +99,19 @@ impl Stored {
         }
     }
 
+    /// What it stores of the derived columns a relation offers: segments that differ only in
+    /// columns the query cannot use share a table (and its plan nodes).
+    fn relevant(&self, derived: &Derived) -> Stored {
+        let keep = |names: &[String], wanted: &[String]| -> Vec<String> {
+            names.iter().filter(|n| wanted.contains(n)).cloned().collect()
+        };
+        Stored {
+            fields: keep(&self.fields, &derived.fields),
+            terms_checked: keep(&self.terms_checked, &derived.terms),
+            term_columns: keep(&self.term_columns, &derived.terms),
+        }
+    }
+
     /// A segment's schema: the event columns, its field columns and its term columns.
     fn schema(&self) -> SchemaRef {
         if self.fields.is_empty() && self.term_columns.is_empty() {
@@ -118,6 +132,11 @@ impl Stored {
 /// With `mentioned` (a query's text), the relation offers only the derived columns whose field
 /// name or term occurs in that text: a query can use no other, and each column offered costs
 /// planning time in every source's projection (32 columns × sources × groups).
+///
+/// The relation is one union of few sources: each group's memtable, and one Parquet table per
+/// [`TableKey`] whose files may belong to any of the groups (a file's group id and `@log` are
+/// its partition values). Planning and starting a query cost time per source, which a short
+/// range over many groups would otherwise pay once per group and segment schema.
 pub async fn base_frame_pruned(
     ctx: &SessionContext,
     groups: &[ScanGroup],
@@ -126,36 +145,73 @@ pub async fn base_frame_pruned(
     pruning: &Pruning,
     mentioned: Option<&str>,
 ) -> Result<DataFrame> {
-    // Every group's frame offers the same derived columns, so that they union (and a `diff`
+    // Every source offers the same derived columns, so that they union (and a `diff`
     // baseline window, scanned separately over the same groups, gets the same columns too).
     let mut derived = Derived { fields: stored_fields(groups), terms: checked_terms(groups) };
     if let Some(text) = mentioned {
         derived.fields.retain(|name| text.contains(name.as_str()));
         derived.terms.retain(|term| text.contains(term.as_str()));
     }
-    let mut frames = Vec::new();
-    for group in groups {
-        frames.push(group_frame(ctx, group, start_ms, end_ms, pruning, &derived).await?);
+    let mut parts: Vec<DataFrame> = Vec::new();
+    let mut tables: BTreeMap<TableKey, Vec<(SegmentScan, usize)>> = BTreeMap::new();
+    for (index, group) in groups.iter().enumerate() {
+        if let Some(memtable) = memtable_frame(ctx, group, start_ms, end_ms, &derived)? {
+            parts.push(memtable);
+        }
+        let lo = low_bound(&group.snapshot, start_ms);
+        for segment in plan_segments(group, start_ms, end_ms, pruning).await? {
+            let key = TableKey {
+                stored: segment.stored.relevant(&derived),
+                cut_from: segment.cut_by_range.then_some(lo),
+                deleted_in: segment.deleted_streams.then_some(index),
+            };
+            tables.entry(key).or_default().push((segment, index));
+        }
     }
-    let mut iter = frames.into_iter();
-    let Some(mut frame) = iter.next() else {
-        return empty_frame(ctx, &derived);
-    };
-    for next in iter {
-        frame = frame.union(next)?;
+    for (key, segments) in &tables {
+        parts.push(segment_frame(ctx, groups, key, segments, end_ms, &derived)?);
     }
-    Ok(frame)
+    union_all(ctx, parts, &derived)
+}
+
+/// What the segments sharing a table have in common: the derived columns they store of those
+/// the relation offers (a table's files have at least its schema's columns; Parquet columns
+/// outside it are not read) and the filters their rows need. Most segments lie wholly inside
+/// the range and hold only live streams: their rows are read unfiltered.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct TableKey {
+    stored: Stored,
+    /// The range cuts them: rows before this bound (or after the range's end) are dropped.
+    cut_from: Option<i64>,
+    /// They hold rows of streams this group (index into the scan's groups) has deleted.
+    deleted_in: Option<usize>,
+}
+
+/// One union of `parts` (an empty relation when there are none). Built at once rather than
+/// pairwise: nested unions cost the optimizer a flattening pass per level.
+fn union_all(ctx: &SessionContext, parts: Vec<DataFrame>, derived: &Derived) -> Result<DataFrame> {
+    if parts.len() <= 1 {
+        return match parts.into_iter().next() {
+            Some(frame) => Ok(frame),
+            None => empty_frame(ctx, derived),
+        };
+    }
+    let state = parts[0].clone().into_parts().0;
+    let inputs: Vec<Arc<LogicalPlan>> = parts.into_iter().map(|frame| Arc::new(frame.into_parts().1)).collect();
+    let union = LogicalPlan::Union(Union::try_new_with_loose_types(inputs)?);
+    Ok(DataFrame::new(state, union))
 }
 
 fn empty_frame(ctx: &SessionContext, derived: &Derived) -> Result<DataFrame> {
     let empty = RecordBatch::new_empty(event_schema());
-    let frame = with_derived(ctx.read_batch(empty)?, &Stored::default(), derived)?;
-    Ok(frame.select(system_columns(0, "", derived))?)
+    let frame = with_derived(ctx.read_batch(empty)?, &Stored::default(), derived, &[])?;
+    Ok(frame.select(system_columns(lit(0u64), lit(""), derived))?)
 }
 
-/// The event columns of a source that stores `stored`, plus every derived column of `derived`
-/// as its base-relation column (read, constant, or computed from the message).
-fn with_derived(frame: DataFrame, stored: &Stored, derived: &Derived) -> Result<DataFrame> {
+/// The event columns of a source that stores `stored` and its columns `keep`, plus every
+/// derived column of `derived` as its base-relation column (read, constant, or computed from
+/// the message).
+fn with_derived(frame: DataFrame, stored: &Stored, derived: &Derived, keep: &[&str]) -> Result<DataFrame> {
     // Sources storing no derived column that the relation lacks are already in shape; the
     // others drop their unused columns here, so that all sources union.
     let extra = stored.fields.len() + stored.term_columns.len();
@@ -163,6 +219,7 @@ fn with_derived(frame: DataFrame, stored: &Stored, derived: &Derived) -> Result<
         return Ok(frame);
     }
     let mut select: Vec<Expr> = event_schema().fields().iter().map(|f| ident(f.name())).collect();
+    select.extend(keep.iter().map(|name| ident(*name)));
     let fields: HashSet<&str> = stored.fields.iter().map(String::as_str).collect();
     select.extend(field_exprs(&fields, &derived.fields));
     let checked: HashSet<&str> = stored.terms_checked.iter().map(String::as_str).collect();
@@ -176,66 +233,71 @@ pub(crate) fn low_bound(snapshot: &GroupSnapshot, start_ms: i64) -> i64 {
     start_ms.max(snapshot.retention_cutoff.unwrap_or(i64::MIN))
 }
 
-async fn group_frame(
+/// A group's in-memory events in the range (`None` when it has none).
+fn memtable_frame(
     ctx: &SessionContext,
     group: &ScanGroup,
     start_ms: i64,
     end_ms: i64,
-    pruning: &Pruning,
+    derived: &Derived,
+) -> Result<Option<DataFrame>> {
+    let snapshot = &group.snapshot;
+    if snapshot.batches.is_empty() {
+        return Ok(None);
+    }
+    let memtable = with_derived(ctx.read_batches(snapshot.batches.clone())?, &Stored::default(), derived, &[])?;
+    let mut frame = within(memtable, low_bound(snapshot, start_ms), end_ms)?;
+    if !only_live_streams(&snapshot.batches, &snapshot.live_streams) {
+        frame = of_streams(frame, &snapshot.live_streams)?;
+    }
+    let system = system_columns(cast(lit(snapshot.group.id), DataType::UInt64), lit(group.log.clone()), derived);
+    Ok(Some(frame.select(system)?))
+}
+
+/// The segments of one [`TableKey`] as a source of the base relation.
+fn segment_frame(
+    ctx: &SessionContext,
+    groups: &[ScanGroup],
+    key: &TableKey,
+    segments: &[(SegmentScan, usize)],
+    end_ms: i64,
     derived: &Derived,
 ) -> Result<DataFrame> {
-    let snapshot = &group.snapshot;
-    let lo = low_bound(snapshot, start_ms);
-    let restrict = Restrict { lo, end_ms, live: &snapshot.live_streams };
-    let mut parts: Vec<DataFrame> = Vec::new();
-    if !snapshot.batches.is_empty() {
-        let memtable = with_derived(ctx.read_batches(snapshot.batches.clone())?, &Stored::default(), derived)?;
-        let deleted = !only_live_streams(&snapshot.batches, &snapshot.live_streams);
-        parts.push(restrict.apply(memtable, true, deleted)?);
+    let files: Vec<(&SegmentScan, Vec<ScalarValue>)> = segments
+        .iter()
+        .map(|(segment, index)| {
+            let group = &groups[*index];
+            (segment, vec![ScalarValue::UInt64(Some(group.snapshot.group.id)), ScalarValue::from(group.log.as_str())])
+        })
+        .collect();
+    let table = SegmentTable::with_partitions(key.stored.schema(), partition_fields(), &files)?;
+    let mut frame = with_derived(ctx.read_table(Arc::new(table))?, &key.stored, derived, &[cols::GROUP, cols::LOG])?;
+    if let Some(lo) = key.cut_from {
+        frame = within(frame, lo, end_ms)?;
     }
-    // One table per set of stored derived columns (a table's files share its schema) and per
-    // filter its segments need: most segments lie wholly inside the range and hold only live
-    // streams, and then their rows are read unfiltered.
-    let mut tables: BTreeMap<(Stored, bool, bool), Vec<SegmentScan>> = BTreeMap::new();
-    for segment in plan_segments(group, start_ms, end_ms, pruning).await? {
-        let key = (segment.stored.clone(), segment.cut_by_range, segment.deleted_streams);
-        tables.entry(key).or_default().push(segment);
+    if let Some(index) = key.deleted_in {
+        frame = of_streams(frame, &groups[index].snapshot.live_streams)?;
     }
-    for ((stored, cut, deleted), segments) in &tables {
-        let table = ctx.read_table(Arc::new(SegmentTable::new(stored.schema(), segments)?))?;
-        parts.push(restrict.apply(with_derived(table, stored, derived)?, *cut, *deleted)?);
-    }
-    let mut iter = parts.into_iter();
-    let Some(mut frame) = iter.next() else {
-        return empty_frame(ctx, derived);
-    };
-    for next in iter {
-        frame = frame.union(next)?;
-    }
-    Ok(frame.select(system_columns(snapshot.group.id, &group.log, derived))?)
+    Ok(frame.select(system_columns(col(cols::GROUP), col(cols::LOG), derived))?)
 }
 
-/// The filters that keep a group's visible rows in a scan's range.
-struct Restrict<'a> {
-    lo: i64,
-    end_ms: i64,
-    live: &'a HashMap<StreamId, String>,
+/// The partition columns of segment tables: a file's group id and `@log`.
+fn partition_fields() -> Vec<FieldRef> {
+    vec![
+        Arc::new(Field::new(cols::GROUP, DataType::UInt64, false)),
+        Arc::new(Field::new(cols::LOG, DataType::Utf8, false)),
+    ]
 }
 
-impl Restrict<'_> {
-    /// `frame` restricted to the range (when `cut`) and to live streams (when it holds `deleted` ones).
-    fn apply(&self, frame: DataFrame, cut: bool, deleted: bool) -> Result<DataFrame> {
-        let mut frame = frame;
-        if cut {
-            frame =
-                frame.filter(col(COL_TIMESTAMP).gt_eq(lit(self.lo)).and(col(COL_TIMESTAMP).lt_eq(lit(self.end_ms))))?;
-        }
-        if deleted {
-            let live = self.live.keys().map(|id| lit(*id)).collect();
-            frame = frame.filter(in_list(col(COL_STREAM_ID), live, false))?;
-        }
-        Ok(frame)
-    }
+/// `frame`'s rows with `lo <= timestamp <= end_ms`.
+fn within(frame: DataFrame, lo: i64, end_ms: i64) -> Result<DataFrame> {
+    Ok(frame.filter(col(COL_TIMESTAMP).gt_eq(lit(lo)).and(col(COL_TIMESTAMP).lt_eq(lit(end_ms))))?)
+}
+
+/// `frame`'s rows of the `live` streams.
+fn of_streams(frame: DataFrame, live: &HashMap<StreamId, String>) -> Result<DataFrame> {
+    let live = live.keys().map(|id| lit(*id)).collect();
+    Ok(frame.filter(in_list(col(COL_STREAM_ID), live, false))?)
 }
 
 /// Whether every row of `batches` belongs to a live stream (a batch is usually one
@@ -254,15 +316,16 @@ fn only_live_streams(batches: &[RecordBatch], live: &HashMap<StreamId, String>) 
     })
 }
 
-fn system_columns(group_id: u64, log: &str, derived: &Derived) -> Vec<datafusion::prelude::Expr> {
+/// The base relation's columns of a source whose group id and `@log` are `group` and `log`.
+fn system_columns(group: Expr, log: Expr, derived: &Derived) -> Vec<Expr> {
     let mut columns = vec![
         col(COL_TIMESTAMP).alias(cols::TS),
         col(COL_MESSAGE).alias(cols::MSG),
         col(COL_STREAM).alias(cols::STREAM),
         col(COL_INGESTION_TIME).alias(cols::INGESTION),
         col(COL_SEQ).alias(cols::SEQ),
-        cast(lit(group_id), DataType::UInt64).alias(cols::GROUP),
-        lit(log.to_string()).alias(cols::LOG),
+        group.alias(cols::GROUP),
+        log.alias(cols::LOG),
     ];
     columns.extend(derived.fields.iter().map(|name| ident(field_columns::internal(name))));
     columns.extend(derived.terms.iter().map(|term| ident(term_columns::internal(term))));
@@ -349,45 +412,61 @@ fn select(segment: SegmentScan, clauses: &[Vec<Needle>]) -> Option<SegmentScan> 
 /// Parquet segments as a table: the scan `read_parquet` builds (the session's Parquet options,
 /// its metadata cache, file groups over the target partitions, filters pushed into the scan by
 /// the physical optimizer), over known files with their sizes, each restricted to its selected
-/// row groups.
+/// row groups, and with per-file partition values.
 #[derive(Debug)]
 pub struct SegmentTable {
+    /// The files' columns, then the partition columns.
     schema: SchemaRef,
+    file_schema: SchemaRef,
+    partition_fields: Vec<FieldRef>,
     files: Vec<PartitionedFile>,
 }
 
 impl SegmentTable {
     /// Segments whose files all have (at least the columns of) `schema`.
     pub fn new(schema: SchemaRef, segments: &[SegmentScan]) -> Result<Self> {
+        let files: Vec<(&SegmentScan, Vec<ScalarValue>)> = segments.iter().map(|s| (s, Vec::new())).collect();
+        Self::with_partitions(schema, Vec::new(), &files)
+    }
+
+    /// Segments whose files all have (at least the columns of) `file_schema`, each with its
+    /// values of the `partition_fields`.
+    pub fn with_partitions(
+        file_schema: SchemaRef,
+        partition_fields: Vec<FieldRef>,
+        segments: &[(&SegmentScan, Vec<ScalarValue>)],
+    ) -> Result<Self> {
         let files = segments
             .iter()
-            .map(|segment| {
-                let path = std::path::absolute(&segment.path)
-                    .map_err(|e| QueryError::Execution(format!("{}: {e}", segment.path.display())))?;
-                let location = datafusion::object_store::path::Path::from_absolute_path(&path)
-                    .map_err(|e| QueryError::Execution(e.to_string()))?;
-                let meta = ObjectMeta {
-                    location,
-                    last_modified: chrono::DateTime::<chrono::Utc>::UNIX_EPOCH,
-                    size: segment.file_bytes,
-                    e_tag: None,
-                    version: None,
-                };
-                let file = PartitionedFile::new_from_meta(meta);
-                Ok(match &segment.row_groups {
-                    Some(keep) => {
-                        let mut plan = ParquetAccessPlan::new_all(keep.len());
-                        for (rg, _) in keep.iter().enumerate().filter(|(_, k)| !**k) {
-                            plan.skip(rg);
-                        }
-                        file.with_extension(plan)
-                    }
-                    None => file,
-                })
-            })
+            .map(|(segment, values)| Ok(partitioned_file(segment)?.with_partition_values(values.clone())))
             .collect::<Result<Vec<_>>>()?;
-        Ok(SegmentTable { schema, files })
+        let mut fields: Vec<FieldRef> = file_schema.fields().iter().cloned().collect();
+        fields.extend(partition_fields.iter().cloned());
+        let schema = Arc::new(Schema::new(fields));
+        Ok(SegmentTable { schema, file_schema, partition_fields, files })
     }
+}
+
+/// A segment as a file of a scan, restricted to its selected row groups.
+fn partitioned_file(segment: &SegmentScan) -> Result<PartitionedFile> {
+    let path = std::path::absolute(&segment.path)
+        .map_err(|e| QueryError::Execution(format!("{}: {e}", segment.path.display())))?;
+    let location = datafusion::object_store::path::Path::from_absolute_path(&path)
+        .map_err(|e| QueryError::Execution(e.to_string()))?;
+    let meta = ObjectMeta {
+        location,
+        last_modified: chrono::DateTime::<chrono::Utc>::UNIX_EPOCH,
+        size: segment.file_bytes,
+        e_tag: None,
+        version: None,
+    };
+    let file = PartitionedFile::new_from_meta(meta);
+    let Some(keep) = &segment.row_groups else { return Ok(file) };
+    let mut plan = ParquetAccessPlan::new_all(keep.len());
+    for (rg, _) in keep.iter().enumerate().filter(|(_, k)| !**k) {
+        plan.skip(rg);
+    }
+    Ok(file.with_extension(plan))
 }
 
 #[async_trait]
@@ -417,7 +496,10 @@ impl TableProvider for SegmentTable {
         limit: Option<usize>,
     ) -> datafusion::error::Result<Arc<dyn ExecutionPlan>> {
         let format = ParquetFormat::default().with_options(state.default_table_options().parquet);
-        let source = format.file_source(TableSchema::from(Arc::clone(&self.schema)));
+        let table_schema = TableSchema::builder(Arc::clone(&self.file_schema))
+            .with_table_partition_cols(self.partition_fields.clone())
+            .build();
+        let source = format.file_source(table_schema);
         let partitions = state.config().target_partitions().max(1);
         let groups = FileGroup::new(self.files.clone()).split_files(partitions);
         let config = FileScanConfigBuilder::new(ObjectStoreUrl::local_filesystem(), source)

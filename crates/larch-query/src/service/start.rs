@@ -73,16 +73,13 @@ impl QueryService {
 
         let now = crate::now_ms();
         let params = input.params(now);
-        engine::check(&self.storage, &ctx.account, &input.query_string, &ast, params).await.map_err(to_api_error)?;
+        // Compiled once, over the groups as they are now: a query that waits for a slot
+        // (Scheduled) reads the events acknowledged before StartQuery answered.
+        let prepared =
+            engine::prepare(&self.storage, &groups, &input.query_string, &ast, params).await.map_err(to_api_error)?;
 
         let record = self.new_record(ctx, &input, &language, groups.iter().map(|g| g.name.clone()).collect(), now);
-        let storage = self.storage.clone();
-        let query_string = input.query_string.clone();
-        Ok(self.launch(
-            ctx,
-            record,
-            async move { engine::execute(&storage, &groups, &query_string, &ast, params).await },
-        ))
+        Ok(self.launch(ctx, record, prepared.run()))
     }
 
     /// Up to `max_concurrent_per_account` queries run at once; as many again wait (Scheduled)
