@@ -10,7 +10,7 @@ use super::kind::{Kind, to_bool, to_num, to_str};
 use super::{Column, Compiler};
 use crate::error::Result;
 use crate::scan::cols;
-use crate::udf::{CapturesUdf, translate_regex, udf};
+use crate::udf::{CaptureItemUdf, CapturesUdf, translate_regex, udf};
 
 impl Compiler<'_> {
     pub(crate) fn command(&mut self, command: &Command) -> Result<()> {
@@ -218,8 +218,7 @@ impl Compiler<'_> {
         let all = udf(CapturesUdf::default()).call(vec![text, lit(translated), lit(names.len() as i64)]);
         self.frame = self.take_frame().with_column(&captures, all)?;
         for (i, name) in names.iter().enumerate() {
-            let element =
-                datafusion::functions_nested::expr_fn::array_element(col(captures.as_str()), lit(i as i64 + 1));
+            let element = udf(CaptureItemUdf::default()).call(vec![col(captures.as_str()), lit(i as i64)]);
             self.define(name, element, Kind::Dyn)?;
         }
         Ok(())

@@ -9,17 +9,59 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use datafusion::arrow::array::Array as _;
-use datafusion::arrow::array::{BooleanBuilder, StringBuilder};
+use datafusion::arrow::array::{AsArray as _, BooleanBuilder, StringBuilder, UInt32Array, new_null_array};
+use datafusion::arrow::compute::take;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{Result, exec_err};
 use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility};
 use parking_lot::Mutex;
 use regex::Regex;
+use regex_automata::{Input, PatternID, meta};
 
 use super::{literal_string, string_arg};
 
 /// Compiled regexes by source, shared across batches of a query.
 static CACHE: std::sync::LazyLock<Mutex<HashMap<String, Arc<Regex>>>> = std::sync::LazyLock::new(Default::default);
+/// The same, for UDFs that run a regex over whole batches.
+static BATCH_CACHE: std::sync::LazyLock<Mutex<HashMap<String, Arc<BatchRegex>>>> =
+    std::sync::LazyLock::new(Default::default);
+
+/// A compiled regex (the engine `regex::Regex` wraps, same syntax and limits) with spare search
+/// caches. `regex::Regex` takes a cache from a pool on every call, which costs a lock and
+/// bookkeeping per row when several threads share the regex (4 % of a `parse` query); here a
+/// batch takes one cache for all its rows.
+pub struct BatchRegex {
+    regex: meta::Regex,
+    spare: Mutex<Vec<meta::Cache>>,
+}
+
+impl BatchRegex {
+    /// Runs `f` with the regex and a search cache of its own.
+    fn with_cache<T>(&self, f: impl FnOnce(&meta::Regex, &mut meta::Cache) -> T) -> T {
+        let mut cache = self.spare.lock().pop().unwrap_or_else(|| self.regex.create_cache());
+        let out = f(&self.regex, &mut cache);
+        let mut spare = self.spare.lock();
+        if spare.len() < 16 {
+            spare.push(cache);
+        }
+        out
+    }
+}
+
+/// [`compile`] for batch UDFs.
+pub fn compile_batch(pattern: &str) -> std::result::Result<Arc<BatchRegex>, String> {
+    if let Some(r) = BATCH_CACHE.lock().get(pattern) {
+        return Ok(Arc::clone(r));
+    }
+    let regex = meta::Regex::new(&translate_regex(pattern)).map_err(|e| e.to_string())?;
+    let regex = Arc::new(BatchRegex { regex, spare: Mutex::new(Vec::new()) });
+    let mut cache = BATCH_CACHE.lock();
+    if cache.len() > 1024 {
+        cache.clear();
+    }
+    cache.insert(pattern.to_string(), Arc::clone(&regex));
+    Ok(regex)
+}
 
 /// Rewrites named groups to `gN` (N = position among named groups) so any Insights name works.
 pub fn translate_regex(pattern: &str) -> String {
@@ -106,33 +148,84 @@ impl ScalarUDFImpl for CapturesUdf {
             ColumnarValue::Scalar(datafusion::common::ScalarValue::Int64(Some(n))) => usize::try_from(*n).unwrap_or(0),
             _ => return exec_err!("insights_captures needs a literal group count"),
         };
-        let regex = match compile(&pattern) {
+        let regex = match compile_batch(&pattern) {
             Ok(r) => r,
             Err(e) => return exec_err!("invalid regex: {e}"),
         };
-        // Group gI's slot, looked up once rather than by name on every row; the match
-        // locations are reused from row to row (no allocation per row).
-        let slots: Vec<Option<usize>> = (0..count)
-            .map(|i| {
-                let name = format!("g{i}");
-                regex.capture_names().position(|n| n == Some(name.as_str()))
-            })
-            .collect();
-        let mut locations = regex.capture_locations();
+        // Group gI's index, looked up once rather than by name on every row; the captures are
+        // reused from row to row (no allocation per row).
+        let groups: Vec<Option<usize>> =
+            (0..count).map(|i| regex.regex.group_info().to_index(PatternID::ZERO, &format!("g{i}"))).collect();
         let values = StringBuilder::with_capacity(texts.len() * count, texts.len() * count * 8);
         let mut out = datafusion::arrow::array::ListBuilder::with_capacity(values, texts.len());
-        for text in texts.iter() {
-            match text.filter(|t| regex.captures_read(&mut locations, t).is_some()) {
-                Some(t) => {
-                    for slot in &slots {
-                        out.values().append_option(slot.and_then(|s| locations.get(s)).map(|(a, b)| &t[a..b]));
-                    }
-                    out.append(true);
+        regex.with_cache(|regex, cache| {
+            let mut captures = regex.create_captures();
+            for text in texts.iter() {
+                let Some(t) = text else {
+                    out.append(false);
+                    continue;
+                };
+                regex.search_captures_with(cache, &Input::new(t), &mut captures);
+                if !captures.is_match() {
+                    out.append(false);
+                    continue;
                 }
-                None => out.append(false),
+                for group in &groups {
+                    out.values().append_option(group.and_then(|g| captures.get_group(g)).map(|span| &t[span.range()]));
+                }
+                out.append(true);
             }
-        }
+        });
         Ok(ColumnarValue::Array(Arc::new(out.finish())))
+    }
+}
+
+/// `insights_capture_item(captures, i)`: item `i` (from 0) of each row's list of captures
+/// (null when the row has no such item). Unlike `array_element`, which copies element by
+/// element through a generic builder, this takes all rows' items in one `take`.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct CaptureItemUdf {
+    signature: Signature,
+}
+
+impl Default for CaptureItemUdf {
+    fn default() -> Self {
+        CaptureItemUdf {
+            signature: Signature::exact(vec![CapturesUdf::item_type(), DataType::Int64], Volatility::Immutable),
+        }
+    }
+}
+
+impl ScalarUDFImpl for CaptureItemUdf {
+    fn name(&self) -> &str {
+        "insights_capture_item"
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Utf8)
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let lists = args.args[0].clone().into_array(args.number_rows)?;
+        let Some(lists) = lists.as_list_opt::<i32>() else {
+            return exec_err!("insights_capture_item needs a list of strings");
+        };
+        let item = match &args.args[1] {
+            ColumnarValue::Scalar(datafusion::common::ScalarValue::Int64(Some(n))) => *n,
+            _ => return exec_err!("insights_capture_item needs a literal index"),
+        };
+        let Ok(item) = i32::try_from(item) else {
+            return Ok(ColumnarValue::Array(new_null_array(&DataType::Utf8, lists.len())));
+        };
+        let offsets = lists.value_offsets();
+        let indices: UInt32Array = (0..lists.len())
+            .map(|row| {
+                let (start, end) = (offsets[row], offsets[row + 1]);
+                (lists.is_valid(row) && item >= 0 && start + item < end).then(|| (start + item) as u32)
+            })
+            .collect();
+        Ok(ColumnarValue::Array(take(lists.values().as_ref(), &indices, None)?))
     }
 }
 
@@ -160,14 +253,16 @@ impl ScalarUDFImpl for RegexMatchUdf {
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let texts = string_arg(&args.args[0], args.number_rows)?;
         let pattern = literal_string(&args.args[1])?;
-        let regex = match compile(&pattern) {
+        let regex = match compile_batch(&pattern) {
             Ok(r) => r,
             Err(e) => return exec_err!("invalid regex: {e}"),
         };
         let mut out = BooleanBuilder::with_capacity(texts.len());
-        for text in texts.iter() {
-            out.append_option(text.map(|t| regex.is_match(t)));
-        }
+        regex.with_cache(|regex, cache| {
+            for text in texts.iter() {
+                out.append_option(text.map(|t| regex.search_with(cache, &Input::new(t).earliest(true)).is_some()));
+            }
+        });
         Ok(ColumnarValue::Array(Arc::new(out.finish())))
     }
 }
