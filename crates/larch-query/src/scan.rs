@@ -270,7 +270,7 @@ fn segment_frame(
             (segment, vec![ScalarValue::UInt64(Some(group.snapshot.group.id)), ScalarValue::from(group.log.as_str())])
         })
         .collect();
-    let table = SegmentTable::with_partitions(key.stored.schema(), partition_fields(), &files)?;
+    let table = SegmentTable::new(key.stored.schema(), partition_fields(), &files)?;
     let mut frame = with_derived(ctx.read_table(Arc::new(table))?, &key.stored, derived, &[cols::GROUP, cols::LOG])?;
     if let Some(lo) = key.cut_from {
         frame = within(frame, lo, end_ms)?;
@@ -423,15 +423,9 @@ pub struct SegmentTable {
 }
 
 impl SegmentTable {
-    /// Segments whose files all have (at least the columns of) `schema`.
-    pub fn new(schema: SchemaRef, segments: &[SegmentScan]) -> Result<Self> {
-        let files: Vec<(&SegmentScan, Vec<ScalarValue>)> = segments.iter().map(|s| (s, Vec::new())).collect();
-        Self::with_partitions(schema, Vec::new(), &files)
-    }
-
     /// Segments whose files all have (at least the columns of) `file_schema`, each with its
     /// values of the `partition_fields`.
-    pub fn with_partitions(
+    pub fn new(
         file_schema: SchemaRef,
         partition_fields: Vec<FieldRef>,
         segments: &[(&SegmentScan, Vec<ScalarValue>)],

@@ -11,7 +11,7 @@ mod months;
 mod number;
 pub mod scalar;
 
-pub use capture::{CaptureItemUdf, CapturesUdf, RegexMatchUdf, compile, compile_batch, translate_regex};
+pub use capture::{CaptureItemUdf, CapturesUdf, RegexMatchUdf, compile, translate_regex};
 pub use field::FieldUdf;
 pub use histogram::HistogramUdf;
 pub use months::{MonthFloorUdf, month_floor};
