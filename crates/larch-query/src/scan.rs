@@ -263,14 +263,11 @@ fn segment_frame(
     end_ms: i64,
     derived: &Derived,
 ) -> Result<DataFrame> {
-    let files: Vec<(&SegmentScan, Vec<ScalarValue>)> = segments
-        .iter()
-        .map(|(segment, index)| {
-            let group = &groups[*index];
-            (segment, vec![ScalarValue::UInt64(Some(group.snapshot.group.id)), ScalarValue::from(group.log.as_str())])
-        })
-        .collect();
-    let table = SegmentTable::new(key.stored.schema(), partition_fields(), &files)?;
+    let files = segments.iter().map(|(segment, index)| {
+        let group = &groups[*index];
+        (segment, vec![ScalarValue::UInt64(Some(group.snapshot.group.id)), ScalarValue::from(group.log.as_str())])
+    });
+    let table = SegmentTable::new(key.stored.schema(), partition_fields(), files)?;
     let mut frame = with_derived(ctx.read_table(Arc::new(table))?, &key.stored, derived, &[cols::GROUP, cols::LOG])?;
     if let Some(lo) = key.cut_from {
         frame = within(frame, lo, end_ms)?;
@@ -425,14 +422,14 @@ pub struct SegmentTable {
 impl SegmentTable {
     /// Segments whose files all have (at least the columns of) `file_schema`, each with its
     /// values of the `partition_fields`.
-    pub fn new(
+    pub fn new<'a>(
         file_schema: SchemaRef,
         partition_fields: Vec<FieldRef>,
-        segments: &[(&SegmentScan, Vec<ScalarValue>)],
+        segments: impl IntoIterator<Item = (&'a SegmentScan, Vec<ScalarValue>)>,
     ) -> Result<Self> {
         let files = segments
-            .iter()
-            .map(|(segment, values)| Ok(partitioned_file(segment)?.with_partition_values(values.clone())))
+            .into_iter()
+            .map(|(segment, values)| Ok(partitioned_file(segment)?.with_partition_values(values)))
             .collect::<Result<Vec<_>>>()?;
         let mut fields: Vec<FieldRef> = file_schema.fields().iter().cloned().collect();
         fields.extend(partition_fields.iter().cloned());

@@ -30,7 +30,7 @@ static BATCH_CACHE: std::sync::LazyLock<Mutex<HashMap<String, Arc<BatchRegex>>>>
 /// caches. `regex::Regex` takes a cache from a pool on every call, which costs a lock and
 /// bookkeeping per row when several threads share the regex (4 % of a `parse` query); here a
 /// batch takes one cache for all its rows.
-pub struct BatchRegex {
+struct BatchRegex {
     regex: meta::Regex,
     spare: Mutex<Vec<meta::Cache>>,
 }
@@ -49,13 +49,25 @@ impl BatchRegex {
 }
 
 /// [`compile`] for batch UDFs.
-pub fn compile_batch(pattern: &str) -> std::result::Result<Arc<BatchRegex>, String> {
-    if let Some(r) = BATCH_CACHE.lock().get(pattern) {
+fn compile_batch(pattern: &str) -> std::result::Result<Arc<BatchRegex>, String> {
+    cached(&BATCH_CACHE, pattern, |translated| {
+        let regex = meta::Regex::new(translated).map_err(|e| e.to_string())?;
+        Ok(BatchRegex { regex, spare: Mutex::new(Vec::new()) })
+    })
+}
+
+/// The regex `build` makes of `pattern` (group names translated), from `cache` when it was
+/// built before. The cache is emptied when it grows past 1,024 patterns.
+fn cached<T>(
+    cache: &Mutex<HashMap<String, Arc<T>>>,
+    pattern: &str,
+    build: impl FnOnce(&str) -> std::result::Result<T, String>,
+) -> std::result::Result<Arc<T>, String> {
+    if let Some(r) = cache.lock().get(pattern) {
         return Ok(Arc::clone(r));
     }
-    let regex = meta::Regex::new(&translate_regex(pattern)).map_err(|e| e.to_string())?;
-    let regex = Arc::new(BatchRegex { regex, spare: Mutex::new(Vec::new()) });
-    let mut cache = BATCH_CACHE.lock();
+    let regex = Arc::new(build(&translate_regex(pattern))?);
+    let mut cache = cache.lock();
     if cache.len() > 1024 {
         cache.clear();
     }
@@ -96,18 +108,9 @@ pub fn translate_regex(pattern: &str) -> String {
     out
 }
 
+/// `pattern` compiled by the `regex` crate (group names translated), cached.
 pub fn compile(pattern: &str) -> std::result::Result<Arc<Regex>, String> {
-    if let Some(r) = CACHE.lock().get(pattern) {
-        return Ok(Arc::clone(r));
-    }
-    let regex = Regex::new(&translate_regex(pattern)).map_err(|e| e.to_string())?;
-    let regex = Arc::new(regex);
-    let mut cache = CACHE.lock();
-    if cache.len() > 1024 {
-        cache.clear();
-    }
-    cache.insert(pattern.to_string(), Arc::clone(&regex));
-    Ok(regex)
+    cached(&CACHE, pattern, |translated| Regex::new(translated).map_err(|e| e.to_string()))
 }
 
 /// `insights_captures(text, regex, n)`: the named groups g0..g(n-1) of the first match as a
