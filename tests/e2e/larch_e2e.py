@@ -80,8 +80,9 @@ def larch_bin() -> Path:
 class LarchServer:
     """Handle on the running larch server."""
 
-    def __init__(self, binary: Path, data_dir: Path, log_path: Path):
+    def __init__(self, binary: Path, data_dir: Path, log_path: Path, extra_args: list[str] | None = None):
         self.binary = binary
+        self.extra_args = extra_args or []
         self.data_dir = data_dir
         self.log_path = log_path
         self.port = _free_port()
@@ -111,7 +112,8 @@ class LarchServer:
         self._log_fh.write(f"\n===== starting larch on port {self.port} at {time.ctime()} =====\n".encode())
         self._log_fh.flush()
         self.proc = subprocess.Popen(
-            [str(self.binary), "serve", "--listen", f"127.0.0.1:{self.port}", "--data", str(self.data_dir)],
+            [str(self.binary), "serve", "--listen", f"127.0.0.1:{self.port}", "--data", str(self.data_dir)]
+            + self.extra_args,
             env=self._env(),
             stdout=self._log_fh,
             stderr=subprocess.STDOUT,

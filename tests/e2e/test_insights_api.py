@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from larch_e2e import MINUTE_MS, REGION, client_error, larch_bin, now_ms, wait_query
+from larch_e2e import MINUTE_MS, REGION, LarchServer, client_error, larch_bin, now_ms, wait_query
 
 
 @pytest.fixture
@@ -97,6 +97,34 @@ def test_get_log_group_fields(logs, app_group):
     group, _ = app_group
     fields = {f["name"]: f["percent"] for f in logs.get_log_group_fields(logGroupName=group)["logGroupFields"]}
     assert fields["@message"] == 100 and fields["level"] == 100 and fields["user.id"] == 100
+
+
+def test_start_query_answers_when_a_quick_query_is_done(tmp_path):
+    """With `[query] start_wait_ms` long enough, StartQuery answers only once its query has
+    finished: the first GetQueryResults is already Complete, with the rows."""
+    config = tmp_path / "larch.toml"
+    config.write_text("[query]\nstart_wait_ms = 60000\n")
+    (tmp_path / "data").mkdir()
+    srv = LarchServer(larch_bin(), tmp_path / "data", tmp_path / "server.log", ["--config", str(config)])
+    srv.start()
+    try:
+        logs = srv.logs_client()
+        logs.create_log_group(logGroupName="/wait")
+        logs.create_log_stream(logGroupName="/wait", logStreamName="s")
+        t = now_ms()
+        events = [{"timestamp": t + i, "message": f"line {i} {'ERROR' if i % 4 == 0 else 'ok'}"} for i in range(40)]
+        logs.put_log_events(logGroupName="/wait", logStreamName="s", logEvents=events)
+        q = logs.start_query(
+            logGroupName="/wait",
+            startTime=t // 1000 - 60,
+            endTime=t // 1000 + 60,
+            queryString="filter @message like 'ERROR' | stats count(*) as n",
+        )
+        res = logs.get_query_results(queryId=q["queryId"])
+        assert res["status"] == "Complete", res
+        assert res["results"] == [[{"field": "n", "value": "10"}]]
+    finally:
+        srv.stop()
 
 
 def test_stop_query(logs, app_group):

@@ -33,7 +33,7 @@ pub struct Statistics {
 
 /// A fresh DataFusion session, with a catalog of its own (SQL queries register their tables).
 pub fn session() -> SessionContext {
-    SessionContext::new_with_state(session_state(None))
+    SessionContext::new_with_state(session_state(Language::Sql, None))
 }
 
 /// The session of one Insights query, carrying the account's lookup tables for `lookup`.
@@ -43,14 +43,23 @@ fn session_with(lookups: Option<LookupTables>) -> SessionContext {
         // query. Clones share the prototype's catalog, which is why only Insights queries,
         // which read tables without registering them, start from it.
         None => SessionContext::new_with_state(PROTOTYPE.clone()),
-        Some(lookups) => SessionContext::new_with_state(session_state(Some(lookups))),
+        Some(lookups) => SessionContext::new_with_state(session_state(Language::Insights, Some(lookups))),
     }
 }
 
 /// The state every query's session starts from.
-static PROTOTYPE: LazyLock<SessionState> = LazyLock::new(|| session_state(None));
+static PROTOTYPE: LazyLock<SessionState> = LazyLock::new(|| session_state(Language::Insights, None));
 
-fn session_state(lookups: Option<LookupTables>) -> SessionState {
+/// Who wrote the plan a session runs.
+#[derive(Clone, Copy, PartialEq)]
+enum Language {
+    /// Compiled by larch from an Insights query: small plans without subqueries.
+    Insights,
+    /// The user's SQL.
+    Sql,
+}
+
+fn session_state(language: Language, lookups: Option<LookupTables>) -> SessionState {
     let mut config =
         SessionConfig::new().with_target_partitions(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
     // Read Parquet strings as plain Utf8 so segments union with in-memory batches.
@@ -60,6 +69,16 @@ fn session_state(lookups: Option<LookupTables>) -> SessionState {
     // cost more than they saved in every benchmark query (the substring index and row-group
     // statistics already skip what cannot match): docs/benchmarks.md, fifth engine session.
     config.options_mut().execution.parquet.pushdown_filters = false;
+    // Segments carry no Parquet bloom filters (the substring index does their job), so
+    // looking for them in every file a query opens is wasted work.
+    config.options_mut().execution.parquet.bloom_filter_on_read = false;
+    if language == Language::Insights {
+        // The plans larch compiles need no second optimizer pass to settle (the benchmark
+        // queries' physical plans are the same after one, but for a redundant projection over
+        // a top-k's rows), and more passes cost ~0.4 ms of every query's fixed cost
+        // (docs/benchmarks.md, sixth engine session).
+        config.options_mut().optimizer.max_passes = 1;
+    }
     if let Some(lookups) = lookups {
         config = config.with_extension(Arc::new(lookups));
     }

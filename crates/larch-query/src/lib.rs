@@ -10,6 +10,7 @@
 //! # Layout
 //! - [`scan`]: the base relation and its system columns; segments and row groups pruned by time
 //!   and by the substring index.
+//! - `segment_reader`: segment files read with their footer and page index cached together.
 //! - [`prune`]: the literals a query's rows must contain in `@message` (for the substring index).
 //! - [`compile`]: commands, expressions with Insights' coercions ([`compile::Kind`]),
 //!   functions, `stats`.
@@ -33,6 +34,7 @@ pub mod prune;
 pub mod render;
 pub mod scan;
 mod scanned;
+mod segment_reader;
 pub mod service;
 pub mod sql;
 pub mod term_columns;

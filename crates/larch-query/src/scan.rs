@@ -24,12 +24,11 @@ use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::Session;
 use datafusion::common::ScalarValue;
 use datafusion::dataframe::DataFrame;
-use datafusion::datasource::file_format::FileFormat;
-use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::PartitionedFile;
 use datafusion::datasource::object_store::ObjectStoreUrl;
 use datafusion::datasource::physical_plan::parquet::ParquetAccessPlan;
-use datafusion::datasource::physical_plan::{FileGroup, FileScanConfigBuilder};
+use datafusion::datasource::physical_plan::{FileGroup, FileScanConfigBuilder, ParquetSource};
+use datafusion::datasource::source::DataSourceExec;
 use datafusion::datasource::table_schema::TableSchema;
 use datafusion::datasource::{TableProvider, TableType};
 use datafusion::logical_expr::{LogicalPlan, TableProviderFilterPushDown, Union};
@@ -38,6 +37,8 @@ use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::{Expr, SessionContext, cast, col, ident, in_list, lit};
 
 use larch_storage::field_columns::field_column_name;
+
+use crate::segment_reader::SegmentReaderFactory;
 use larch_storage::index::{Needle, segment_index};
 use larch_storage::schema::{
     COL_INGESTION_TIME, COL_MESSAGE, COL_SEQ, COL_STREAM, COL_STREAM_ID, COL_TIMESTAMP, event_schema, idx,
@@ -486,18 +487,30 @@ impl TableProvider for SegmentTable {
         _filters: &[Expr],
         limit: Option<usize>,
     ) -> datafusion::error::Result<Arc<dyn ExecutionPlan>> {
-        let format = ParquetFormat::default().with_options(state.default_table_options().parquet);
         let table_schema = TableSchema::builder(Arc::clone(&self.file_schema))
             .with_table_partition_cols(self.partition_fields.clone())
             .build();
-        let source = format.file_source(table_schema);
+        // What `ParquetFormat::create_physical_plan` builds, with a reader that caches page
+        // indexes along with footers (`segment_reader`).
+        let runtime = state.runtime_env();
+        let url = ObjectStoreUrl::local_filesystem();
+        let readers =
+            SegmentReaderFactory::new(runtime.object_store(&url)?, runtime.cache_manager.get_file_metadata_cache());
+        let options = state.default_table_options().parquet;
+        let size_hint = options.global.metadata_size_hint;
+        let mut source = ParquetSource::new(table_schema)
+            .with_table_parquet_options(options)
+            .with_parquet_file_reader_factory(Arc::new(readers));
+        if let Some(hint) = size_hint {
+            source = source.with_metadata_size_hint(hint);
+        }
         let partitions = state.config().target_partitions().max(1);
         let groups = FileGroup::new(self.files.clone()).split_files(partitions);
-        let config = FileScanConfigBuilder::new(ObjectStoreUrl::local_filesystem(), source)
+        let config = FileScanConfigBuilder::new(url, Arc::new(source))
             .with_file_groups(groups)
             .with_projection_indices(projection.cloned())?
             .with_limit(limit)
             .build();
-        format.create_physical_plan(state, config).await
+        Ok(DataSourceExec::from_data_source(config))
     }
 }

@@ -31,6 +31,8 @@ pub struct QueryFileConfig {
     pub max_concurrent_per_account: Option<usize>,
     pub timeout_secs: Option<u64>,
     pub max_rows: Option<usize>,
+    /// Milliseconds StartQuery waits for a quick query to finish before answering.
+    pub start_wait_ms: Option<u64>,
 }
 
 impl FileConfig {

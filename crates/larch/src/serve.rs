@@ -153,5 +153,8 @@ fn query_engine(
     if let Some(rows) = config.max_rows {
         query_config.max_rows = rows.max(1);
     }
+    if let Some(ms) = config.start_wait_ms {
+        query_config.start_wait = std::time::Duration::from_millis(ms);
+    }
     Some(larch_query::QueryService::new(storage.clone(), query_config))
 }

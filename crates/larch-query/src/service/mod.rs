@@ -29,6 +29,9 @@ pub struct QueryConfig {
     pub timeout: Duration,
     /// Largest `limit` accepted (AWS: 100,000; larch allows configuring more).
     pub max_rows: usize,
+    /// How long StartQuery waits for its query to finish before answering, so that a quick
+    /// query is complete at the client's first GetQueryResults instead of a poll later.
+    pub start_wait: Duration,
     /// Where saved query definitions are kept.
     pub data_dir: PathBuf,
 }
@@ -39,6 +42,7 @@ impl QueryConfig {
             max_concurrent_per_account: 100,
             timeout: Duration::from_secs(3600),
             max_rows: 100_000,
+            start_wait: Duration::from_millis(20),
             data_dir: data_dir.into(),
         }
     }

@@ -79,7 +79,7 @@ impl QueryService {
             engine::prepare(&self.storage, &groups, &input.query_string, &ast, params).await.map_err(to_api_error)?;
 
         let record = self.new_record(ctx, &input, &language, groups.iter().map(|g| g.name.clone()).collect(), now);
-        Ok(self.launch(ctx, record, prepared.run()))
+        Ok(self.launch(ctx, record, prepared.run()).await)
     }
 
     /// Up to `max_concurrent_per_account` queries run at once; as many again wait (Scheduled)
@@ -133,8 +133,9 @@ impl QueryService {
     }
 
     /// Runs `run` in the background under the account's concurrency limit and the timeout;
-    /// answers StartQuery.
-    fn launch<F>(&self, ctx: &RequestContext, record: Arc<QueryRecord>, run: F) -> Value
+    /// answers StartQuery once the query has finished or `start_wait` has passed, whichever
+    /// comes first (the query goes on in the background either way).
+    async fn launch<F>(&self, ctx: &RequestContext, record: Arc<QueryRecord>, run: F) -> Value
     where
         F: std::future::Future<Output = crate::Result<(Vec<crate::render::Row>, Statistics)>> + Send + 'static,
     {
@@ -170,6 +171,8 @@ impl QueryService {
             }
         });
         *record.task.lock() = Some(handle.abort_handle());
+        // Dropping the handle when the wait runs out detaches the task; it is not cancelled.
+        let _ = tokio::time::timeout(self.config.start_wait, handle).await;
         json!({"queryId": record.id})
     }
 
@@ -192,7 +195,7 @@ impl QueryService {
         let params = input.params(now);
         let record = self.new_record(ctx, &input, "SQL", names, now);
         let storage = self.storage.clone();
-        Ok(self.launch(ctx, record, async move { crate::sql::execute(&storage, &query, &groups, params).await }))
+        Ok(self.launch(ctx, record, async move { crate::sql::execute(&storage, &query, &groups, params).await }).await)
     }
 
     /// The log groups a query reads: exactly one of the three parameters, or `SOURCE`.
