@@ -57,10 +57,16 @@ impl<'a> Walk<'a> {
 
     /// Parses `"key" :` at `i`; returns the key text and the index of the value.
     fn key(&self, i: usize) -> Option<(std::borrow::Cow<'a, str>, usize)> {
+        let (key, value) = self.raw_key(i)?;
+        Some((key.text(self.s), value))
+    }
+
+    /// Parses `"key" :` at `i` without decoding the key; returns it and the index of the value.
+    #[inline]
+    fn raw_key(&self, i: usize) -> Option<(RawKey, usize)> {
         let (end, escaped) = skip_string(self.b(), i)?;
-        let key = string_text(self.s, i, end, escaped);
         let colon = skip_ws(self.b(), end);
-        (self.b().get(colon) == Some(&b':')).then(|| (key, skip_ws(self.b(), colon + 1)))
+        (self.b().get(colon) == Some(&b':')).then(|| (RawKey { start: i, end, escaped }, skip_ws(self.b(), colon + 1)))
     }
 
     /// The separator after a member/element ending at `i` of a container closed by `close`.
@@ -109,15 +115,36 @@ impl<'a> Walk<'a> {
         }
     }
 
-    /// One object member `key: value@i` while searching for `rest`.
-    fn member(&mut self, i: usize, rest: &str, key: &str, depth: u32) -> Step<'a> {
-        match rest.strip_prefix(key) {
-            Some("") => self.leaf_candidate(i, depth),
-            Some(tail) => match tail.strip_prefix('.') {
+    /// One object member `key: value@i` while searching for `rest`: the value is the leaf
+    /// when the key is all of `rest`, is searched when the key is `rest` up to a `.`.
+    fn member(&mut self, i: usize, rest: &str, key: RawKey, depth: u32) -> Step<'a> {
+        if key.escaped {
+            let key = key.text(self.s);
+            return self.member_named(i, rest, key.as_bytes(), depth);
+        }
+        // Unescaped: the key's text is its bytes between the quotes, compared in place.
+        let b = self.b();
+        self.member_named(i, rest, &b[key.start + 1..key.end - 1], depth)
+    }
+
+    #[inline]
+    fn member_named(&mut self, i: usize, rest: &str, key: &[u8], depth: u32) -> Step<'a> {
+        let wanted = rest.as_bytes();
+        // Most keys differ from the wanted one in length or first byte: no memcmp for those.
+        let prefix = wanted.len() >= key.len()
+            && key.first().is_none_or(|first| wanted.first() == Some(first))
+            && wanted.get(..key.len()).is_some_and(|head| head == key);
+        if !prefix {
+            return self.skip_step(i, depth);
+        }
+        match wanted.get(key.len()) {
+            None => self.leaf_candidate(i, depth),
+            // `.` is ASCII: `rest` splits at a character boundary after it.
+            Some(b'.') => match rest.get(key.len() + 1..) {
                 Some(sub) => self.descend(i, sub, depth),
                 None => self.skip_step(i, depth),
             },
-            None => self.skip_step(i, depth),
+            Some(_) => self.skip_step(i, depth),
         }
     }
 
@@ -143,10 +170,10 @@ impl<'a> Walk<'a> {
         let mut element = 0usize;
         loop {
             let step = if is_object {
-                let Some((key, value)) = self.key(pos) else {
+                let Some((key, value)) = self.raw_key(pos) else {
                     return Step::Stop;
                 };
-                self.member(value, rest, &key, inner)
+                self.member(value, rest, key, inner)
             } else {
                 let step = match index {
                     Some(ix) if ix.index == element => match ix.sub {
@@ -182,7 +209,7 @@ impl<'a> Walk<'a> {
             match self.after(i, close)? {
                 After::Closed(end) => return Some(end),
                 After::Comma(next) => {
-                    let value = if is_object { self.key(next)?.1 } else { next };
+                    let value = if is_object { self.raw_key(next)?.1 } else { next };
                     i = self.skip(value, depth)?;
                 }
             }
@@ -240,6 +267,21 @@ impl<'a> Walk<'a> {
                 After::Closed(end) => return Some(end),
             }
         }
+    }
+}
+
+/// An object key as it appears in the document: the string literal `s[start..end]` (quotes
+/// included), already validated.
+#[derive(Clone, Copy)]
+struct RawKey {
+    start: usize,
+    end: usize,
+    escaped: bool,
+}
+
+impl RawKey {
+    fn text(self, s: &str) -> std::borrow::Cow<'_, str> {
+        string_text(s, self.start, self.end, self.escaped)
     }
 }
 

@@ -71,8 +71,11 @@ fn plain_run(b: &[u8], mut j: usize) -> usize {
         let backslash = has_zero(x ^ (ONES * u64::from(b'\\')));
         // Bytes < 0x20: subtracting 0x20 borrows into the high bit, for bytes without it set.
         let control = x.wrapping_sub(ONES * 0x20) & !x & HIGHS;
-        if quote | backslash | control != 0 {
-            break;
+        let special = quote | backslash | control;
+        if special != 0 {
+            // A borrow can only mark bytes above a byte that really matches, so the lowest
+            // marked byte is the first special one.
+            return j + (special.trailing_zeros() / 8) as usize;
         }
         j += 8;
     }
@@ -157,6 +160,13 @@ pub(crate) fn skip_value(b: &[u8], i: usize, leaves: &mut usize) -> Option<usize
 
 /// [`skip_value`] for a value that may nest at most `max_depth` containers deep.
 pub(crate) fn skip_value_within(b: &[u8], i: usize, leaves: &mut usize, max_depth: u32) -> Option<usize> {
+    let i = skip_ws(b, i);
+    if !matches!(b.get(i), Some(b'{' | b'[')) {
+        // A scalar (most values): no container bookkeeping.
+        let (end, leaf) = skip_scalar(b, i)?;
+        *leaves += usize::from(leaf);
+        return Some(end);
+    }
     let mut stack: u128 = 0;
     let mut depth: u32 = 0;
     let mut i = i;

@@ -33,6 +33,14 @@ impl FieldValue<'_> {
         }
     }
 
+    /// [`Self::render`] without a copy for strings (the common case in hot loops).
+    pub fn text(&self) -> Cow<'_, str> {
+        match self {
+            FieldValue::Str(s) => Cow::Borrowed(s.as_ref()),
+            other => Cow::Owned(other.render()),
+        }
+    }
+
     /// The value as a number for arithmetic and numeric comparison: numbers as is, strings
     /// when their trimmed text is a decimal number (`"42"`, `" -1.5e3 "`; not `"inf"`,
     /// `"NaN"`, `"0x10"`), booleans never.

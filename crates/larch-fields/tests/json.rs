@@ -219,3 +219,21 @@ fn system_and_unknown_at_names_are_never_discovered() {
     assert_eq!(get_field(msg, "@"), None);
     assert_eq!(get_field(msg, "@@"), None);
 }
+
+/// Strings are scanned eight bytes at a time: a quote, escape or control character at any
+/// offset of a word (after bytes that are close to them in value) must be found exactly there.
+#[test]
+fn string_specials_at_every_offset() {
+    for pad in 0..20 {
+        // '!' (0x21) and ']' (0x5d) sit next to '"' (0x22) and '\\' (0x5c) in value.
+        let text: String = (0..pad).map(|k| if k % 2 == 0 { '!' } else { ']' }).collect();
+        let plain = format!(r#"{{"a":"{text}","b":1}}"#);
+        assert_eq!(get_field(&plain, "a"), s(&text), "{plain}");
+        assert_eq!(get_field(&plain, "b"), i(1), "{plain}");
+        let escaped = format!(r#"{{"a":"{text}\"q","b":1}}"#);
+        assert_eq!(get_field(&escaped, "a"), s(&format!("{text}\"q")), "{escaped}");
+        assert_eq!(get_field(&escaped, "b"), i(1), "{escaped}");
+        let control = format!("{{\"a\":\"{text}\u{1f}\",\"b\":1}}");
+        assert_eq!(get_field(&control, "b"), None, "{control:?}");
+    }
+}

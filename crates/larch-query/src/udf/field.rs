@@ -36,7 +36,7 @@ impl ScalarUDFImpl for FieldUdf {
         let mut out = StringBuilder::with_capacity(messages.len(), 0);
         for message in messages.iter() {
             match message.and_then(|m| larch_fields::get_field(m, &name)) {
-                Some(value) => out.append_value(value.render()),
+                Some(value) => out.append_value(value.text()),
                 None => out.append_null(),
             }
         }
