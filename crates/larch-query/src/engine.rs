@@ -156,11 +156,13 @@ fn lookups_for(storage: &Storage, account: &str, ast: &Query) -> Option<LookupTa
     Some(crate::service::lookup::load_tables(storage.data_dir(), account))
 }
 
-pub(crate) fn scan_groups(storage: &Storage, groups: &[LogGroup]) -> Vec<ScanGroup> {
+/// Snapshots of `groups` with the segments that may hold events in `[start_ms, end_ms]`.
+pub(crate) fn scan_groups(storage: &Storage, groups: &[LogGroup], start_ms: i64, end_ms: i64) -> Vec<ScanGroup> {
     groups
         .iter()
         .filter_map(|g| {
-            storage.snapshot(g.id).map(|snapshot| ScanGroup { snapshot, log: format!("{}:{}", g.account, g.name) })
+            let snapshot = storage.snapshot_between(g.id, start_ms, end_ms)?;
+            Some(ScanGroup { snapshot, log: format!("{}:{}", g.account, g.name) })
         })
         .collect()
 }
@@ -186,7 +188,12 @@ pub async fn prepare(
 ) -> Result<Prepared> {
     let account = groups.first().map(|g| g.account.as_str()).unwrap_or_default();
     let ctx = session_with(lookups_for(storage, account, ast));
-    let scan = scan_groups(storage, groups);
+    // The segments of the query's window and, with `diff`, of its baseline window.
+    let (from, to) = match diff_window(ast, &params) {
+        Some((start, end)) => (start.min(params.start_ms), end.max(params.end_ms)),
+        None => (params.start_ms, params.end_ms),
+    };
+    let scan = scan_groups(storage, groups, from, to);
     let pruning = crate::prune::Pruning::for_query(ast); // skip what cannot match (substring index)
     let base =
         crate::scan::base_frame_pruned(&ctx, &scan, params.start_ms, params.end_ms, &pruning, Some(query_text)).await?;

@@ -197,8 +197,16 @@ fn union_all(ctx: &SessionContext, parts: Vec<DataFrame>, derived: &Derived) -> 
             None => empty_frame(ctx, derived),
         };
     }
-    let state = parts[0].clone().into_parts().0;
-    let inputs: Vec<Arc<LogicalPlan>> = parts.into_iter().map(|frame| Arc::new(frame.into_parts().1)).collect();
+    let mut state = None;
+    let inputs: Vec<Arc<LogicalPlan>> = parts
+        .into_iter()
+        .map(|frame| {
+            let (frame_state, plan) = frame.into_parts();
+            state.get_or_insert(frame_state);
+            Arc::new(plan)
+        })
+        .collect();
+    let state = state.unwrap_or_else(|| ctx.state());
     let union = LogicalPlan::Union(Union::try_new_with_loose_types(inputs)?);
     Ok(DataFrame::new(state, union))
 }

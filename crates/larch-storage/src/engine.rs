@@ -415,6 +415,12 @@ impl Storage {
 
     /// Everything a query needs to scan a group now. `None` if the group is gone.
     pub fn snapshot(&self, group_id: GroupId) -> Option<GroupSnapshot> {
+        self.snapshot_between(group_id, i64::MIN, i64::MAX)
+    }
+
+    /// [`Self::snapshot`] with only the segments that may hold events in `[start_ms, end_ms]`
+    /// (a query over the last hour need not copy the metadata of a month of segments).
+    pub fn snapshot_between(&self, group_id: GroupId, start_ms: i64, end_ms: i64) -> Option<GroupSnapshot> {
         let state = self.inner.catalog.read();
         let group = state.groups.get(&group_id)?.clone();
         let live_streams: HashMap<StreamId, String> = state
@@ -425,7 +431,7 @@ impl Storage {
         let segments = state
             .segments
             .values()
-            .filter(|s| s.group_id == group_id)
+            .filter(|s| s.group_id == group_id && s.max_timestamp >= start_ms && s.min_timestamp <= end_ms)
             .map(|s| (self.inner.config.data_dir.join(&s.path), s.clone()))
             .collect();
         drop(state);

@@ -608,7 +608,7 @@ impl Compiler<'_> {
             quartiles.push(agg::percentile_cont(v.sort(true, false), lit(0.75)).alias(&q3));
             bounds.push((q1, q3));
         }
-        let stats = self.take_frame().aggregate(vec![], quartiles)?;
+        let stats = self.frame.clone().aggregate(vec![], quartiles)?;
         self.frame = self.take_frame().join_on(stats, JoinType::Inner, vec![])?;
         let mut any: Option<Expr> = None;
         let mut replaced = Vec::new();

@@ -16,8 +16,12 @@ mod stats;
 mod structured;
 
 use std::collections::HashMap;
+use std::sync::{Arc, LazyLock};
 
+use datafusion::common::DFSchema;
 use datafusion::dataframe::DataFrame;
+use datafusion::execution::session_state::{SessionState, SessionStateBuilder};
+use datafusion::logical_expr::{EmptyRelation, LogicalPlan};
 use datafusion::prelude::{Expr, col};
 use larch_insights::{Query, Span};
 
@@ -140,6 +144,9 @@ fn system_scope() -> HashMap<String, Column> {
     scope
 }
 
+/// A session state without registered functions: what a taken frame leaves behind.
+static BARE_STATE: LazyLock<SessionState> = LazyLock::new(|| SessionStateBuilder::new().build());
+
 impl Compiler<'_> {
     pub(crate) fn fresh(&mut self) -> String {
         self.counter += 1;
@@ -151,9 +158,12 @@ impl Compiler<'_> {
         QueryError::Malformed { start, end, message: message.into() }
     }
 
+    /// The frame, to be replaced by the caller with what it builds on it. Taken rather than
+    /// cloned: a DataFrame clone copies its session state, hundreds of registered functions.
     pub(crate) fn take_frame(&mut self) -> DataFrame {
-        // DataFrame has no cheap placeholder; clone is an Arc'd plan clone.
-        self.frame.clone()
+        let placeholder =
+            LogicalPlan::EmptyRelation(EmptyRelation { produce_one_row: false, schema: Arc::new(DFSchema::empty()) });
+        std::mem::replace(&mut self.frame, DataFrame::new(BARE_STATE.clone(), placeholder))
     }
 
     fn finish(mut self) -> Result<CompiledQuery> {

@@ -116,7 +116,8 @@ pub async fn execute(
     let mut bases = Vec::new();
     let mut distinct: Vec<LogGroup> = Vec::new();
     for table_groups in groups {
-        bases.push(base_frame(&ctx, &scan_groups(storage, table_groups), params.start_ms, params.end_ms).await?);
+        let scan = scan_groups(storage, table_groups, params.start_ms, params.end_ms);
+        bases.push(base_frame(&ctx, &scan, params.start_ms, params.end_ms).await?);
         for g in table_groups {
             if !distinct.iter().any(|d| d.id == g.id) {
                 distinct.push(g.clone());
@@ -125,7 +126,7 @@ pub async fn execute(
     }
     let frame = plan(&ctx, query, bases, &query.fields).await.map_err(|e| planning_error(&query.text, e))?;
     let frame = frame.limit(0, Some(params.default_limit))?;
-    let scanned_groups = scan_groups(storage, &distinct);
+    let scanned_groups = scan_groups(storage, &distinct, params.start_ms, params.end_ms);
     let (batches, scanned) =
         tokio::join!(frame.collect(), scanned_totals(&ctx, &scanned_groups, params.start_ms, params.end_ms));
     let rows = render::render(&batches?)?;
