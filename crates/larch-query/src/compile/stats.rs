@@ -2,6 +2,7 @@
 
 use datafusion::arrow::datatypes::DataType;
 use datafusion::functions_aggregate::expr_fn as agg;
+use datafusion::logical_expr::AggregateUDF;
 use datafusion::prelude::{Expr, cast, col, lit};
 use larch_insights::{ExprKind, Span, Stats};
 
@@ -10,7 +11,7 @@ use super::kind::{Kind, to_num};
 use super::{Column, Compiler};
 use crate::error::Result;
 use crate::scan::cols;
-use crate::udf::{HistogramUdf, udf};
+use crate::udf::{CountDistinctText, HistogramUdf, udf};
 
 impl Compiler<'_> {
     pub(crate) fn stats(&mut self, stats: &Stats, span: Span) -> Result<()> {
@@ -125,6 +126,11 @@ impl Compiler<'_> {
         let (value, kind) = self.expr(&args[0])?;
         let out = match *name {
             "count" => (agg::count(value), Kind::Num),
+            // Text (and discovered values, shown as text) by 128-bit hashes; see CountDistinctText.
+            "count_distinct" if matches!(kind, Kind::Str | Kind::Dyn) => {
+                let text = if kind == Kind::Str { value } else { cast(value, DataType::Utf8) };
+                (AggregateUDF::new_from_impl(CountDistinctText::default()).call(vec![text]), Kind::Num)
+            }
             "count_distinct" => (agg::count_distinct(value), Kind::Num),
             "sum" => (agg::sum(to_num(value, kind)), Kind::Num),
             "avg" => (agg::avg(to_num(value, kind)), Kind::Num),

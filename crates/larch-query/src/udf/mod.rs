@@ -3,6 +3,7 @@
 //! Insights regex syntax.
 
 mod capture;
+mod count_distinct;
 mod field;
 mod histogram;
 pub mod json;
@@ -12,6 +13,7 @@ mod number;
 pub mod scalar;
 
 pub use capture::{CaptureItemUdf, CapturesUdf, RegexMatchUdf, compile, translate_regex};
+pub use count_distinct::CountDistinctText;
 pub use field::FieldUdf;
 pub use histogram::HistogramUdf;
 pub use months::{MonthFloorUdf, month_floor};
