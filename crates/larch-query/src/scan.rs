@@ -37,8 +37,6 @@ use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::{Expr, SessionContext, cast, col, ident, in_list, lit};
 
 use larch_storage::field_columns::field_column_name;
-
-use crate::segment_reader::SegmentReaderFactory;
 use larch_storage::index::{Needle, segment_index};
 use larch_storage::schema::{
     COL_INGESTION_TIME, COL_MESSAGE, COL_SEQ, COL_STREAM, COL_STREAM_ID, COL_TIMESTAMP, event_schema, idx,
@@ -49,6 +47,7 @@ use larch_storage::{GroupSnapshot, SegmentMeta, StreamId};
 use crate::error::{QueryError, Result};
 use crate::field_columns::{self, field_exprs, stored_fields};
 use crate::prune::Pruning;
+use crate::segment_reader::SegmentReaderFactory;
 use crate::term_columns::{self, checked_terms, term_exprs};
 
 /// Internal column names of the base relation.
@@ -416,9 +415,10 @@ fn select(segment: SegmentScan, clauses: &[Vec<Needle>]) -> Option<SegmentScan> 
 }
 
 /// Parquet segments as a table: the scan `read_parquet` builds (the session's Parquet options,
-/// its metadata cache, file groups over the target partitions, filters pushed into the scan by
-/// the physical optimizer), over known files with their sizes, each restricted to its selected
-/// row groups, and with per-file partition values.
+/// its metadata cache — holding page indexes too, see `segment_reader` — file groups over the
+/// target partitions, filters pushed into the scan by the physical optimizer), over known files
+/// with their sizes, each restricted to its selected row groups, and with per-file partition
+/// values.
 #[derive(Debug)]
 pub struct SegmentTable {
     /// The files' columns, then the partition columns.
