@@ -128,7 +128,8 @@ impl Compiler<'_> {
             "count" => (agg::count(value), Kind::Num),
             // Text (and discovered values, shown as text) by 128-bit hashes; see CountDistinctText.
             "count_distinct" if matches!(kind, Kind::Str | Kind::Dyn) => {
-                let text = if kind == Kind::Str { value } else { cast(value, DataType::Utf8) };
+                // Plain Utf8 whatever string type the expression has (a no-op cast is dropped).
+                let text = cast(value, DataType::Utf8);
                 (AggregateUDF::new_from_impl(CountDistinctText::default()).call(vec![text]), Kind::Num)
             }
             "count_distinct" => (agg::count_distinct(value), Kind::Num),

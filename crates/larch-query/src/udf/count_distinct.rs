@@ -128,6 +128,14 @@ fn add_keys(set: &mut KeySet, list: &ArrayRef) -> Result<()> {
     Ok(())
 }
 
+/// A state column as lists of keys.
+fn key_lists(state: &ArrayRef) -> Result<&ListArray> {
+    match state.as_list_opt::<i32>() {
+        Some(lists) => Ok(lists),
+        None => exec_err!("insights_count_distinct state: expected lists of keys, got {}", state.data_type()),
+    }
+}
+
 /// The sets as a state column: one list of keys per set.
 fn state_of(sets: &[KeySet]) -> Result<ArrayRef> {
     let total: usize = sets.iter().map(HashSet::len).sum();
@@ -170,7 +178,7 @@ impl Accumulator for SingleGroup {
         Ok(vec![ScalarValue::try_from_array(&state, 0)?])
     }
     fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
-        let lists = states[0].as_list::<i32>();
+        let lists = key_lists(&states[0])?;
         for row in 0..lists.len() {
             if lists.is_valid(row) {
                 add_keys(&mut self.set, &lists.value(row))?;
@@ -223,7 +231,7 @@ impl GroupsAccumulator for Groups {
 
     fn merge_batch(&mut self, values: &[ArrayRef], group_indices: &[usize], total_num_groups: usize) -> Result<()> {
         self.grow(total_num_groups);
-        let lists = values[0].as_list::<i32>();
+        let lists = key_lists(&values[0])?;
         for (row, &group) in group_indices.iter().enumerate() {
             if let Some(set) = self.sets.get_mut(group)
                 && lists.is_valid(row)
@@ -313,6 +321,8 @@ mod tests {
     fn non_text_input_is_an_error_not_a_panic() {
         let mut acc = Groups::default();
         let numbers: ArrayRef = Arc::new(Int64Array::from(vec![1, 2]));
-        assert!(acc.update_batch(&[numbers], &[0, 0], None, 1).is_err());
+        assert!(acc.update_batch(&[Arc::clone(&numbers)], &[0, 0], None, 1).is_err());
+        assert!(acc.merge_batch(&[Arc::clone(&numbers)], &[0, 0], 1).is_err());
+        assert!(SingleGroup::default().merge_batch(&[numbers]).is_err());
     }
 }
