@@ -18,7 +18,7 @@ use crate::memtable::{Memtable, build_batch};
 use crate::model::{GroupId, LogGroup, LogStream, NewEvent, SegmentMeta, StreamId};
 use crate::read::{EventPage, EventRead, PageCollector};
 use crate::schema::idx;
-use crate::segment::{RowFilter, partition_by_time, read_segment, write_segment};
+use crate::segment::{RowFilter, read_segment, rows_by_time_partition, write_rows};
 use crate::stats::StorageStats;
 use crate::wal::{self, WalWriter, encode_batch, list_wal_files, read_wal_file};
 
@@ -631,9 +631,9 @@ impl GroupFlush<'_> {
         let batches = keep_live_rows(self.batches, &self.live, self.cutoff)?;
         std::fs::create_dir_all(&self.dir).map_err(|e| StorageError::io(&self.dir, e))?;
         let mut written = Vec::new();
-        for (partition, rows) in partition_by_time(&batches, self.span_ms)? {
+        for (partition, rows) in rows_by_time_partition(&batches, self.span_ms) {
             let file_name = format!("{:020}-{:020}.parquet", partition.max(0), self.closed_wal);
-            if let Some(segment) = write_segment(&self.dir.join(&file_name), std::slice::from_ref(&rows))? {
+            if let Some(segment) = write_rows(&self.dir.join(&file_name), &batches, rows)? {
                 written.push((self.group_id, format!("segments/{}/{file_name}", self.group_id), segment));
             }
         }

@@ -12,11 +12,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::File;
 use std::ops::Range;
 use std::path::Path;
-use std::sync::Arc;
 
-use arrow::array::{ArrayRef, AsArray, PrimitiveArray, UInt32Array};
-use arrow::compute::{SortColumn, lexsort_to_indices, take_record_batch};
-use arrow::datatypes::{Int64Type, UInt32Type, UInt64Type};
+use arrow::array::AsArray;
+use arrow::datatypes::{Int64Type, UInt64Type};
 use arrow::record_batch::RecordBatch;
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -57,25 +55,71 @@ pub(crate) struct WrittenSegment {
 /// Sorts `batches` and writes them to `path` (via a temporary file, fsynced, renamed).
 /// Returns `None` when there is nothing to write.
 pub(crate) fn write_segment(path: &Path, batches: &[RecordBatch]) -> Result<Option<WrittenSegment>> {
-    // One batch (what a flush passes) is used as is; only several are copied into one.
-    let batch = match batches {
-        [one] => one.clone(),
-        _ => arrow::compute::concat_batches(&event_schema(), batches)?,
-    };
-    if batch.num_rows() == 0 {
+    let rows: Vec<RowRef> = batches
+        .iter()
+        .enumerate()
+        .flat_map(|(b, batch)| (0..batch.num_rows()).map(move |r| RowRef::new(batch, b, r)))
+        .collect();
+    write_rows(path, batches, rows)
+}
+
+/// A row of the batches a segment is written from: its sort key and where it is.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RowRef {
+    row_group: u32,
+    stream: u64,
+    timestamp: i64,
+    seq: u64,
+    batch: u32,
+    row: u32,
+}
+
+impl RowRef {
+    fn new(batch: &RecordBatch, batch_index: usize, row: usize) -> Self {
+        RowRef {
+            row_group: 0,
+            stream: batch.column(idx::STREAM_ID).as_primitive::<UInt64Type>().value(row),
+            timestamp: batch.column(idx::TIMESTAMP).as_primitive::<Int64Type>().value(row),
+            seq: batch.column(idx::SEQ).as_primitive::<UInt64Type>().value(row),
+            batch: batch_index as u32,
+            row: row as u32,
+        }
+    }
+}
+
+/// The rows of `batches` by time partition of `span_ms` (partition start → rows), so a segment
+/// covers one partition and queries over a recent window skip older segments entirely. Only
+/// keys and positions: the rows themselves are copied once, sorted, when a segment is written.
+pub(crate) fn rows_by_time_partition(batches: &[RecordBatch], span_ms: i64) -> BTreeMap<i64, Vec<RowRef>> {
+    let span = span_ms.max(1);
+    let mut partitions: BTreeMap<i64, Vec<RowRef>> = BTreeMap::new();
+    for (b, batch) in batches.iter().enumerate() {
+        for r in 0..batch.num_rows() {
+            let row = RowRef::new(batch, b, r);
+            partitions.entry(row.timestamp.div_euclid(span) * span).or_default().push(row);
+        }
+    }
+    partitions
+}
+
+/// Writes `rows` of `batches` as a segment at `path` (see [`write_segment`]).
+pub(crate) fn write_rows(
+    path: &Path,
+    batches: &[RecordBatch],
+    mut rows: Vec<RowRef>,
+) -> Result<Option<WrittenSegment>> {
+    if rows.is_empty() {
         return Ok(None);
     }
-    let row_groups = row_group_of_rows(batch.column(idx::TIMESTAMP).as_primitive::<Int64Type>());
-    let sort: Vec<SortColumn> = std::iter::once(Arc::new(row_groups) as ArrayRef)
-        .chain([idx::STREAM_ID, idx::TIMESTAMP, idx::SEQ].iter().map(|&i| batch.column(i).clone()))
-        .map(|values| SortColumn { values, options: None })
-        .collect();
-    let order = lexsort_to_indices(&sort, None)?;
-    let sorted_groups = arrow::compute::take(&sort[0].values, &order, None)?;
-    let sorted = take_record_batch(&batch, &order)?;
-    // The unsorted rows are not needed any more: free them before encoding (flush memory peak).
-    drop(sort);
-    drop(batch);
+    assign_row_groups(&mut rows);
+    rows.sort_unstable_by_key(|r| (r.row_group, r.stream, r.timestamp, r.seq));
+    let row_groups = runs(&rows);
+    // The one copy of the rows a flush makes: straight from the memtable's batches, in order.
+    let sources: Vec<&RecordBatch> = batches.iter().collect();
+    let positions: Vec<(usize, usize)> = rows.iter().map(|r| (r.batch as usize, r.row as usize)).collect();
+    drop(rows);
+    let sorted = arrow::compute::interleave_record_batch(&sources, &positions)?;
+    drop(positions);
 
     let timestamps = sorted.column(idx::TIMESTAMP).as_primitive::<Int64Type>();
     let min_timestamp = arrow::compute::min(timestamps).unwrap_or(0);
@@ -135,7 +179,7 @@ pub(crate) fn write_segment(path: &Path, batches: &[RecordBatch]) -> Result<Opti
     // query would decode the embedded one again for each file it opens.
     let options = ArrowWriterOptions::new().with_properties(props).with_skip_arrow_metadata(true);
     let mut writer = ArrowWriter::try_new_with_options(file, with_fields.schema(), options)?;
-    for rows in runs(sorted_groups.as_primitive::<UInt32Type>()) {
+    for rows in row_groups {
         writer.write(&with_fields.slice(rows.start, rows.len()))?;
         // Closes the row group at the slice boundary (and, for the last, so the index follows
         // the row groups actually written).
@@ -169,68 +213,39 @@ pub(crate) fn write_segment(path: &Path, batches: &[RecordBatch]) -> Result<Opti
     }))
 }
 
-/// The row group of each row: its [`SLICE_MS`] slice, consecutive slices merged until a row
+/// Sets each row's row group: its [`SLICE_MS`] slice, consecutive slices merged until a row
 /// group holds [`MIN_ROW_GROUP_ROWS`] rows (the last may hold fewer). Numbers grow with time.
-fn row_group_of_rows(timestamps: &PrimitiveArray<Int64Type>) -> UInt32Array {
+fn assign_row_groups(rows: &mut [RowRef]) {
     let slice_of = |t: i64| t.div_euclid(SLICE_MS);
     let mut rows_per_slice: BTreeMap<i64, usize> = BTreeMap::new();
-    for t in timestamps.values() {
-        *rows_per_slice.entry(slice_of(*t)).or_default() += 1;
+    for row in rows.iter() {
+        *rows_per_slice.entry(slice_of(row.timestamp)).or_default() += 1;
     }
     let mut group_of_slice: HashMap<i64, u32> = HashMap::with_capacity(rows_per_slice.len());
     let (mut group, mut rows_in_group) = (0u32, 0usize);
-    for (slice, rows) in rows_per_slice {
+    for (slice, count) in rows_per_slice {
         if rows_in_group >= MIN_ROW_GROUP_ROWS {
             (group, rows_in_group) = (group + 1, 0);
         }
         group_of_slice.insert(slice, group);
-        rows_in_group += rows;
+        rows_in_group += count;
     }
-    timestamps.values().iter().map(|t| group_of_slice[&slice_of(*t)]).collect()
+    for row in rows.iter_mut() {
+        row.row_group = group_of_slice[&slice_of(row.timestamp)];
+    }
 }
 
-/// Ranges of equal consecutive values (the row groups of sorted rows).
-fn runs(groups: &UInt32Array) -> Vec<Range<usize>> {
-    let values = groups.values();
+/// Ranges of sorted rows with the same row group.
+fn runs(rows: &[RowRef]) -> Vec<Range<usize>> {
     let mut out = Vec::new();
     let mut start = 0;
-    for i in 1..=values.len() {
-        if i == values.len() || values[i] != values[start] {
+    for i in 1..=rows.len() {
+        if i == rows.len() || rows[i].row_group != rows[start].row_group {
             out.push(start..i);
             start = i;
         }
     }
     out
-}
-
-/// Splits rows into time partitions of `span_ms` (by timestamp), so a segment covers one
-/// partition and queries over a recent window skip older segments entirely.
-/// Returns (partition start, rows of that partition).
-pub(crate) fn partition_by_time(batches: &[RecordBatch], span_ms: i64) -> Result<Vec<(i64, RecordBatch)>> {
-    let batch = arrow::compute::concat_batches(&event_schema(), batches)?;
-    if batch.num_rows() == 0 {
-        return Ok(Vec::new());
-    }
-    let span = span_ms.max(1);
-    let ts = batch.column(idx::TIMESTAMP).as_primitive::<Int64Type>();
-    let buckets: arrow::array::Int64Array = ts.values().iter().map(|t| t.div_euclid(span) * span).collect();
-    let first = buckets.value(0);
-    if buckets.values().iter().all(|b| *b == first) {
-        return Ok(vec![(first, batch)]);
-    }
-    let order = arrow::compute::sort_to_indices(&buckets, None, None)?;
-    let sorted = take_record_batch(&batch, &order)?;
-    let sorted_buckets = arrow::compute::take(&buckets, &order, None)?;
-    let sorted_buckets = sorted_buckets.as_primitive::<Int64Type>();
-    let mut parts = Vec::new();
-    let mut start = 0;
-    for i in 1..=sorted.num_rows() {
-        if i == sorted.num_rows() || sorted_buckets.value(i) != sorted_buckets.value(start) {
-            parts.push((sorted_buckets.value(start), sorted.slice(start, i - start)));
-            start = i;
-        }
-    }
-    Ok(parts)
 }
 
 /// Which rows of a segment an event read wants.
@@ -322,13 +337,23 @@ mod tests {
             .iter()
             .map(|t| NewEvent { timestamp: *t, message: format!("m{t}") })
             .collect();
-        let batch = build_batch(1, "s", 0, 100, &events);
-        let parts = partition_by_time(&[batch], hour).unwrap();
-        let summary: Vec<(i64, usize)> = parts.iter().map(|(p, b)| (*p, b.num_rows())).collect();
-        assert_eq!(summary, vec![(0, 2), (hour, 2), (3 * hour, 1)]);
-        let one = partition_by_time(&[build_batch(1, "s", 0, 1, &events[..1])], hour).unwrap();
-        assert_eq!(one.len(), 1);
-        assert!(partition_by_time(&[], hour).unwrap().is_empty());
+        let batches = [build_batch(1, "s", 0, 100, &events[..2]), build_batch(1, "s", 0, 102, &events[2..])];
+        let parts = rows_by_time_partition(&batches, hour);
+        let summary: Vec<(i64, Vec<i64>)> =
+            parts.iter().map(|(p, rows)| (*p, rows.iter().map(|r| r.timestamp).collect())).collect();
+        assert_eq!(summary, vec![(0, vec![5, 10]), (hour, vec![hour + 1, hour + 7]), (3 * hour, vec![3 * hour])]);
+        assert!(rows_by_time_partition(&[], hour).is_empty());
+        // Each partition's rows written from the two batches: the segment holds exactly them.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.parquet");
+        let rows = parts.get(&hour).unwrap().clone();
+        let written = write_rows(&path, &batches, rows).unwrap().unwrap();
+        assert_eq!((written.rows, written.min_timestamp, written.max_timestamp), (2, hour + 1, hour + 7));
+        let all = RowFilter { streams: None, min_timestamp: i64::MIN, max_timestamp: i64::MAX };
+        let read = read_segment(&path, &all).unwrap();
+        let messages: Vec<&str> =
+            read.iter().flat_map(|b| b.column(idx::MESSAGE).as_string::<i32>().iter().flatten()).collect();
+        assert_eq!(messages, vec![format!("m{}", hour + 1), format!("m{}", hour + 7)]);
     }
 
     #[test]
