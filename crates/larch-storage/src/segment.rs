@@ -124,7 +124,9 @@ pub(crate) fn write_rows(
     let timestamps = sorted.column(idx::TIMESTAMP).as_primitive::<Int64Type>();
     let min_timestamp = arrow::compute::min(timestamps).unwrap_or(0);
     let max_timestamp = arrow::compute::max(timestamps).unwrap_or(0);
+    // Each row group lists its streams again: sorted, then deduplicated.
     let mut stream_ids: Vec<u64> = sorted.column(idx::STREAM_ID).as_primitive::<UInt64Type>().values().to_vec();
+    stream_ids.sort_unstable();
     stream_ids.dedup();
     let raw_bytes = sorted.column(idx::MESSAGE).as_string::<i32>().values().len() as u64;
 
@@ -419,7 +421,8 @@ mod tests {
             })
             .collect();
         let path = dir.path().join("t.parquet");
-        write_segment(&path, &batches).unwrap().unwrap();
+        let written = write_segment(&path, &batches).unwrap().unwrap();
+        assert_eq!(written.stream_ids, vec![1, 2, 3]);
         let reader = SerializedFileReader::new(File::open(&path).unwrap()).unwrap();
         let ranges: Vec<(i64, i64)> = reader
             .metadata()
