@@ -55,11 +55,7 @@ pub(crate) struct WrittenSegment {
 /// Sorts `batches` and writes them to `path` (via a temporary file, fsynced, renamed).
 /// Returns `None` when there is nothing to write.
 pub(crate) fn write_segment(path: &Path, batches: &[RecordBatch]) -> Result<Option<WrittenSegment>> {
-    let rows: Vec<RowRef> = batches
-        .iter()
-        .enumerate()
-        .flat_map(|(b, batch)| (0..batch.num_rows()).map(move |r| RowRef::new(batch, b, r)))
-        .collect();
+    let rows: Vec<RowRef> = batches.iter().enumerate().flat_map(|(b, batch)| RowRef::all_of(batch, b)).collect();
     write_rows(path, batches, rows)
 }
 
@@ -75,15 +71,19 @@ pub(crate) struct RowRef {
 }
 
 impl RowRef {
-    fn new(batch: &RecordBatch, batch_index: usize, row: usize) -> Self {
-        RowRef {
+    /// The rows of `batch` (the `batch_index`-th source), in order.
+    fn all_of(batch: &RecordBatch, batch_index: usize) -> impl Iterator<Item = RowRef> + '_ {
+        let streams = batch.column(idx::STREAM_ID).as_primitive::<UInt64Type>().values();
+        let timestamps = batch.column(idx::TIMESTAMP).as_primitive::<Int64Type>().values();
+        let seqs = batch.column(idx::SEQ).as_primitive::<UInt64Type>().values();
+        (0..batch.num_rows()).map(move |row| RowRef {
             row_group: 0,
-            stream: batch.column(idx::STREAM_ID).as_primitive::<UInt64Type>().value(row),
-            timestamp: batch.column(idx::TIMESTAMP).as_primitive::<Int64Type>().value(row),
-            seq: batch.column(idx::SEQ).as_primitive::<UInt64Type>().value(row),
+            stream: streams[row],
+            timestamp: timestamps[row],
+            seq: seqs[row],
             batch: batch_index as u32,
             row: row as u32,
-        }
+        })
     }
 }
 
@@ -94,8 +94,7 @@ pub(crate) fn rows_by_time_partition(batches: &[RecordBatch], span_ms: i64) -> B
     let span = span_ms.max(1);
     let mut partitions: BTreeMap<i64, Vec<RowRef>> = BTreeMap::new();
     for (b, batch) in batches.iter().enumerate() {
-        for r in 0..batch.num_rows() {
-            let row = RowRef::new(batch, b, r);
+        for row in RowRef::all_of(batch, b) {
             partitions.entry(row.timestamp.div_euclid(span) * span).or_default().push(row);
         }
     }
