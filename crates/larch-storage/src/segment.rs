@@ -130,46 +130,7 @@ pub(crate) fn write_rows(
     let raw_bytes = sorted.column(idx::MESSAGE).as_string::<i32>().values().len() as u64;
 
     let field_columns = crate::field_columns::choose_fields(&sorted);
-    let mut props = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::try_new(3)?))
-        // Messages are most of the bytes: level 5 makes segments ~3 % smaller than level 3
-        // (which pays for the time-slice row groups and the codecs below), for ~10 % more CPU
-        // in the background flush.
-        .set_column_compression(
-            ColumnPath::from(COL_MESSAGE),
-            Compression::ZSTD(ZstdLevel::try_new(MESSAGE_ZSTD_LEVEL)?),
-        )
-        // Every query reads the timestamps of each row group it touches. A reader creates a
-        // ZSTD compressor and decompressor per column chunk (~8 µs each, parquet 59), which
-        // with time-slice row groups cost more than ZSTD saves on delta-encoded times.
-        .set_column_compression(ColumnPath::from(COL_TIMESTAMP), Compression::LZ4_RAW);
-    // Term columns are sparse booleans: run-length encoded they need no codec at all.
-    for term in crate::term_columns::INDEXED_TERMS {
-        let column = ColumnPath::from(crate::term_columns::term_column_name(term));
-        props = props
-            .set_column_encoding(column.clone(), Encoding::RLE)
-            .set_column_dictionary_enabled(column.clone(), false)
-            .set_column_compression(column, Compression::UNCOMPRESSED);
-    }
-    let props = props
-        .set_column_dictionary_enabled(ColumnPath::from(COL_TIMESTAMP), false)
-        .set_column_encoding(ColumnPath::from(COL_TIMESTAMP), Encoding::DELTA_BINARY_PACKED)
-        .set_column_dictionary_enabled(ColumnPath::from(COL_INGESTION_TIME), false)
-        .set_column_encoding(ColumnPath::from(COL_INGESTION_TIME), Encoding::DELTA_BINARY_PACKED)
-        .set_column_dictionary_enabled(ColumnPath::from(COL_SEQ), false)
-        .set_column_encoding(ColumnPath::from(COL_SEQ), Encoding::DELTA_BINARY_PACKED)
-        // Messages are mostly distinct: a dictionary fills up within a few thousand rows and
-        // falls back to plain, leaving a dictionary page every reader must decompress first.
-        .set_column_dictionary_enabled(ColumnPath::from(COL_MESSAGE), false)
-        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
-        .set_statistics_enabled(EnabledStatistics::Page)
-        .set_sorting_columns(Some(
-            [idx::STREAM_ID, idx::TIMESTAMP, idx::SEQ]
-                .iter()
-                .map(|&i| SortingColumn { column_idx: i as i32, descending: false, nulls_first: false })
-                .collect(),
-        ))
-        .build();
+    let props = writer_properties()?;
     let tmp = path.with_extension("parquet.tmp");
     // Written back while it is written, so its fsync does not hold up the WAL's.
     let file = crate::io_pacing::SmoothWriter::new(File::create(&tmp).map_err(|e| StorageError::io(&tmp, e))?);
@@ -212,6 +173,51 @@ pub(crate) fn write_rows(
         terms_checked,
         term_columns,
     }))
+}
+
+/// How segment columns are encoded and compressed (why each choice: docs/design.md
+/// "Segment layout").
+fn writer_properties() -> Result<WriterProperties> {
+    let mut props = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(3)?))
+        // Messages are most of the bytes: level 5 makes segments ~3 % smaller than level 3
+        // (which pays for the time-slice row groups and the codecs below), for ~10 % more CPU
+        // in the background flush.
+        .set_column_compression(
+            ColumnPath::from(COL_MESSAGE),
+            Compression::ZSTD(ZstdLevel::try_new(MESSAGE_ZSTD_LEVEL)?),
+        )
+        // Every query reads the timestamps of each row group it touches. A reader creates a
+        // ZSTD compressor and decompressor per column chunk (~8 µs each, parquet 59), which
+        // with time-slice row groups cost more than ZSTD saves on delta-encoded times.
+        .set_column_compression(ColumnPath::from(COL_TIMESTAMP), Compression::LZ4_RAW);
+    // Term columns are sparse booleans: run-length encoded they need no codec at all.
+    for term in crate::term_columns::INDEXED_TERMS {
+        let column = ColumnPath::from(crate::term_columns::term_column_name(term));
+        props = props
+            .set_column_encoding(column.clone(), Encoding::RLE)
+            .set_column_dictionary_enabled(column.clone(), false)
+            .set_column_compression(column, Compression::UNCOMPRESSED);
+    }
+    Ok(props
+        .set_column_dictionary_enabled(ColumnPath::from(COL_TIMESTAMP), false)
+        .set_column_encoding(ColumnPath::from(COL_TIMESTAMP), Encoding::DELTA_BINARY_PACKED)
+        .set_column_dictionary_enabled(ColumnPath::from(COL_INGESTION_TIME), false)
+        .set_column_encoding(ColumnPath::from(COL_INGESTION_TIME), Encoding::DELTA_BINARY_PACKED)
+        .set_column_dictionary_enabled(ColumnPath::from(COL_SEQ), false)
+        .set_column_encoding(ColumnPath::from(COL_SEQ), Encoding::DELTA_BINARY_PACKED)
+        // Messages are mostly distinct: a dictionary fills up within a few thousand rows and
+        // falls back to plain, leaving a dictionary page every reader must decompress first.
+        .set_column_dictionary_enabled(ColumnPath::from(COL_MESSAGE), false)
+        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+        .set_statistics_enabled(EnabledStatistics::Page)
+        .set_sorting_columns(Some(
+            [idx::STREAM_ID, idx::TIMESTAMP, idx::SEQ]
+                .iter()
+                .map(|&i| SortingColumn { column_idx: i as i32, descending: false, nulls_first: false })
+                .collect(),
+        ))
+        .build())
 }
 
 /// Sets each row's row group: its [`SLICE_MS`] slice, consecutive slices merged until a row
