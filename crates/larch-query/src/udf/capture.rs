@@ -9,15 +9,18 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use datafusion::arrow::array::Array as _;
-use datafusion::arrow::array::{AsArray as _, BooleanBuilder, StringBuilder, UInt32Array, new_null_array};
+use datafusion::arrow::array::{AsArray as _, BooleanBuilder, ListBuilder, StringBuilder, UInt32Array, new_null_array};
 use datafusion::arrow::compute::take;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{Result, exec_err};
 use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility};
 use parking_lot::Mutex;
 use regex::Regex;
+use regex_automata::dfa::onepass;
+use regex_automata::util::captures::{Captures, GroupInfo};
 use regex_automata::{Input, PatternID, meta};
 
+use super::end_anchored::{EndAnchored, Outcome};
 use super::{literal_string, string_arg};
 
 /// Compiled regexes by source, shared across batches of a query.
@@ -32,14 +35,25 @@ static BATCH_CACHE: std::sync::LazyLock<Mutex<HashMap<String, Arc<BatchRegex>>>>
 /// batch takes one cache for all its rows.
 struct BatchRegex {
     regex: meta::Regex,
-    spare: Mutex<Vec<meta::Cache>>,
+    /// The captures fast path of regexes anchored at the end of the text ([`EndAnchored`]).
+    end_anchored: Option<EndAnchored>,
+    spare: Mutex<Vec<SearchCache>>,
+}
+
+/// The search state of one batch.
+struct SearchCache {
+    meta: meta::Cache,
+    end_anchored: Option<onepass::Cache>,
 }
 
 impl BatchRegex {
     /// Runs `f` with the regex and a search cache of its own.
-    fn with_cache<T>(&self, f: impl FnOnce(&meta::Regex, &mut meta::Cache) -> T) -> T {
-        let mut cache = self.spare.lock().pop().unwrap_or_else(|| self.regex.create_cache());
-        let out = f(&self.regex, &mut cache);
+    fn with_cache<T>(&self, f: impl FnOnce(&BatchRegex, &mut SearchCache) -> T) -> T {
+        let mut cache = self.spare.lock().pop().unwrap_or_else(|| SearchCache {
+            meta: self.regex.create_cache(),
+            end_anchored: self.end_anchored.as_ref().map(EndAnchored::create_cache),
+        });
+        let out = f(self, &mut cache);
         let mut spare = self.spare.lock();
         if spare.len() < 16 {
             spare.push(cache);
@@ -52,7 +66,7 @@ impl BatchRegex {
 fn compile_batch(pattern: &str) -> std::result::Result<Arc<BatchRegex>, String> {
     cached(&BATCH_CACHE, pattern, |translated| {
         let regex = meta::Regex::new(translated).map_err(|e| e.to_string())?;
-        Ok(BatchRegex { regex, spare: Mutex::new(Vec::new()) })
+        Ok(BatchRegex { regex, end_anchored: EndAnchored::new(translated), spare: Mutex::new(Vec::new()) })
     })
 }
 
@@ -157,30 +171,55 @@ impl ScalarUDFImpl for CapturesUdf {
         };
         // Group gI's index, looked up once rather than by name on every row; the captures are
         // reused from row to row (no allocation per row).
-        let groups: Vec<Option<usize>> =
-            (0..count).map(|i| regex.regex.group_info().to_index(PatternID::ZERO, &format!("g{i}"))).collect();
+        let group_index = |info: &GroupInfo| -> Vec<Option<usize>> {
+            (0..count).map(|i| info.to_index(PatternID::ZERO, &format!("g{i}"))).collect()
+        };
+        let groups = group_index(regex.regex.group_info());
         let values = StringBuilder::with_capacity(texts.len() * count, texts.len() * count * 8);
         let mut out = datafusion::arrow::array::ListBuilder::with_capacity(values, texts.len());
         regex.with_cache(|regex, cache| {
-            let mut captures = regex.create_captures();
+            let mut captures = regex.regex.create_captures();
+            let mut fast = regex.end_anchored.as_ref().zip(cache.end_anchored.as_mut()).map(|(fast, fast_cache)| {
+                let captures = fast.create_captures();
+                let groups = group_index(captures.group_info());
+                (fast, fast_cache, captures, groups)
+            });
             for text in texts.iter() {
                 let Some(t) = text else {
                     out.append(false);
                     continue;
                 };
-                regex.search_captures_with(cache, &Input::new(t), &mut captures);
+                if let Some((fast, fast_cache, fast_captures, fast_groups)) = fast.as_mut() {
+                    match fast.captures(fast_cache, t, fast_captures) {
+                        Outcome::NoMatch => {
+                            out.append(false);
+                            continue;
+                        }
+                        Outcome::Matched => {
+                            append_groups(&mut out, fast_captures, fast_groups, t);
+                            continue;
+                        }
+                        Outcome::Unsure => {}
+                    }
+                }
+                regex.regex.search_captures_with(&mut cache.meta, &Input::new(t), &mut captures);
                 if !captures.is_match() {
                     out.append(false);
                     continue;
                 }
-                for group in &groups {
-                    out.values().append_option(group.and_then(|g| captures.get_group(g)).map(|span| &t[span.range()]));
-                }
-                out.append(true);
+                append_groups(&mut out, &captures, &groups, t);
             }
         });
         Ok(ColumnarValue::Array(Arc::new(out.finish())))
     }
+}
+
+/// Appends one row: the text of each group (null when it did not participate).
+fn append_groups(out: &mut ListBuilder<StringBuilder>, captures: &Captures, groups: &[Option<usize>], text: &str) {
+    for group in groups {
+        out.values().append_option(group.and_then(|g| captures.get_group(g)).map(|span| &text[span.range()]));
+    }
+    out.append(true);
 }
 
 /// `insights_capture_item(captures, i)`: item `i` (from 0) of each row's list of captures
@@ -263,7 +302,9 @@ impl ScalarUDFImpl for RegexMatchUdf {
         let mut out = BooleanBuilder::with_capacity(texts.len());
         regex.with_cache(|regex, cache| {
             for text in texts.iter() {
-                out.append_option(text.map(|t| regex.search_with(cache, &Input::new(t).earliest(true)).is_some()));
+                out.append_option(
+                    text.map(|t| regex.regex.search_with(&mut cache.meta, &Input::new(t).earliest(true)).is_some()),
+                );
             }
         });
         Ok(ColumnarValue::Array(Arc::new(out.finish())))

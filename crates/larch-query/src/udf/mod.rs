@@ -4,6 +4,7 @@
 
 mod capture;
 mod count_distinct;
+mod end_anchored;
 mod field;
 mod histogram;
 pub mod json;
