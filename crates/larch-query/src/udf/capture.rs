@@ -217,7 +217,9 @@ impl ScalarUDFImpl for CapturesUdf {
 /// Appends one row: the text of each group (null when it did not participate).
 fn append_groups(out: &mut ListBuilder<StringBuilder>, captures: &Captures, groups: &[Option<usize>], text: &str) {
     for group in groups {
-        out.values().append_option(group.and_then(|g| captures.get_group(g)).map(|span| &text[span.range()]));
+        // Spans of UTF-8 patterns fall on character boundaries; `get` keeps any surprise a null
+        // rather than a panic.
+        out.values().append_option(group.and_then(|g| captures.get_group(g)).and_then(|span| text.get(span.range())));
     }
     out.append(true);
 }
