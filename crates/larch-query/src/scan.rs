@@ -36,7 +36,7 @@ use datafusion::object_store::ObjectMeta;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::{Expr, SessionContext, cast, col, ident, in_list, lit};
 
-use larch_storage::field_columns::field_column_name;
+use larch_storage::field_columns::{field_column_name, position_column_name};
 use larch_storage::index::{Needle, segment_index};
 use larch_storage::schema::{
     COL_INGESTION_TIME, COL_MESSAGE, COL_SEQ, COL_STREAM, COL_STREAM_ID, COL_TIMESTAMP, event_schema, idx,
@@ -85,6 +85,8 @@ struct Derived {
 pub struct Stored {
     /// Discovered fields stored as columns.
     pub fields: Vec<String>,
+    /// Discovered fields whose positions in the message are stored.
+    pub positions: Vec<String>,
     /// Terms checked for, and those of them stored as columns.
     pub terms_checked: Vec<String>,
     pub term_columns: Vec<String>,
@@ -94,6 +96,7 @@ impl Stored {
     fn of(meta: &SegmentMeta) -> Stored {
         Stored {
             fields: meta.field_columns.clone(),
+            positions: meta.position_columns.clone(),
             terms_checked: meta.terms_checked.clone(),
             term_columns: meta.term_columns.clone(),
         }
@@ -107,6 +110,7 @@ impl Stored {
         };
         Stored {
             fields: keep(&self.fields, &derived.fields),
+            positions: keep(&self.positions, &derived.fields),
             terms_checked: keep(&self.terms_checked, &derived.terms),
             term_columns: keep(&self.term_columns, &derived.terms),
         }
@@ -114,11 +118,12 @@ impl Stored {
 
     /// A segment's schema: the event columns, its field columns and its term columns.
     fn schema(&self) -> SchemaRef {
-        if self.fields.is_empty() && self.term_columns.is_empty() {
+        if self.fields.is_empty() && self.positions.is_empty() && self.term_columns.is_empty() {
             return event_schema();
         }
         let mut fields: Vec<Field> = event_schema().fields().iter().map(|f| f.as_ref().clone()).collect();
         fields.extend(self.fields.iter().map(|name| Field::new(field_column_name(name), DataType::Utf8, true)));
+        fields.extend(self.positions.iter().map(|name| Field::new(position_column_name(name), DataType::UInt32, true)));
         fields
             .extend(self.term_columns.iter().map(|term| Field::new(term_column_name(term), DataType::Boolean, false)));
         Arc::new(Schema::new(fields))
@@ -222,14 +227,15 @@ fn empty_frame(ctx: &SessionContext, derived: &Derived) -> Result<DataFrame> {
 fn with_derived(frame: DataFrame, stored: &Stored, derived: &Derived, keep: &[&str]) -> Result<DataFrame> {
     // Sources storing no derived column that the relation lacks are already in shape; the
     // others drop their unused columns here, so that all sources union.
-    let extra = stored.fields.len() + stored.term_columns.len();
+    let extra = stored.fields.len() + stored.positions.len() + stored.term_columns.len();
     if derived.fields.is_empty() && derived.terms.is_empty() && extra == 0 {
         return Ok(frame);
     }
     let mut select: Vec<Expr> = event_schema().fields().iter().map(|f| ident(f.name())).collect();
     select.extend(keep.iter().map(|name| ident(*name)));
     let fields: HashSet<&str> = stored.fields.iter().map(String::as_str).collect();
-    select.extend(field_exprs(&fields, &derived.fields));
+    let positioned: HashSet<&str> = stored.positions.iter().map(String::as_str).collect();
+    select.extend(field_exprs(&fields, &positioned, &derived.fields));
     let checked: HashSet<&str> = stored.terms_checked.iter().map(String::as_str).collect();
     let columns: HashSet<&str> = stored.term_columns.iter().map(String::as_str).collect();
     select.extend(term_exprs(&checked, &columns, &derived.terms));

@@ -517,6 +517,7 @@ impl Storage {
                     raw_bytes: seg.raw_bytes,
                     stream_ids: seg.stream_ids.clone(),
                     field_columns: seg.field_columns.clone(),
+                    position_columns: seg.position_columns.clone(),
                     terms_checked: seg.terms_checked.clone(),
                     term_columns: seg.term_columns.clone(),
                 });

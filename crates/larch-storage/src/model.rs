@@ -61,6 +61,10 @@ pub struct SegmentMeta {
     /// for segments written before field columns existed.
     #[serde(default)]
     pub field_columns: Vec<String>,
+    /// Fields whose positions in the message are stored (`fieldpos:<name>`, see
+    /// `field_columns`); empty for segments written before position columns existed.
+    #[serde(default)]
+    pub position_columns: Vec<String>,
     /// Terms whose presence in each message the segment recorded (see `term_columns`); a term
     /// checked but not in [`Self::term_columns`] occurs in no row. Empty for older segments.
     #[serde(default)]

@@ -47,6 +47,8 @@ pub(crate) struct WrittenSegment {
     pub raw_bytes: u64,
     /// Fields stored as extra columns (see `field_columns`).
     pub field_columns: Vec<String>,
+    /// Fields whose positions in the message are stored (see `field_columns`).
+    pub position_columns: Vec<String>,
     /// Terms checked for (see `term_columns`) and those of them stored as columns.
     pub terms_checked: Vec<String>,
     pub term_columns: Vec<String>,
@@ -129,12 +131,12 @@ pub(crate) fn write_rows(
     stream_ids.dedup();
     let raw_bytes = sorted.column(idx::MESSAGE).as_string::<i32>().values().len() as u64;
 
-    let field_columns = crate::field_columns::choose_fields(&sorted);
+    let chosen = crate::field_columns::choose_fields(&sorted);
     let props = writer_properties()?;
     let tmp = path.with_extension("parquet.tmp");
     // Written back while it is written, so its fsync does not hold up the WAL's.
     let file = crate::io_pacing::SmoothWriter::new(File::create(&tmp).map_err(|e| StorageError::io(&tmp, e))?);
-    let with_fields = crate::field_columns::append_field_columns(&sorted, &field_columns)?;
+    let with_fields = crate::field_columns::append_field_columns(&sorted, &chosen)?;
     let (with_fields, term_columns) = crate::term_columns::append_term_columns(&with_fields)?;
     let terms_checked = crate::term_columns::INDEXED_TERMS.iter().map(|t| t.to_string()).collect();
     // No embedded Arrow schema: the Parquet schema maps to the same Arrow types, and every
@@ -169,7 +171,8 @@ pub(crate) fn write_rows(
         max_timestamp,
         stream_ids,
         raw_bytes,
-        field_columns,
+        field_columns: chosen.columns,
+        position_columns: chosen.positions,
         terms_checked,
         term_columns,
     }))

@@ -15,7 +15,7 @@ pub mod scalar;
 
 pub use capture::{CaptureItemUdf, CapturesUdf, RegexMatchUdf, compile, translate_regex};
 pub use count_distinct::CountDistinctText;
-pub use field::FieldUdf;
+pub use field::{FieldAtUdf, FieldUdf};
 pub use histogram::HistogramUdf;
 pub use months::{MonthFloorUdf, month_floor};
 pub use number::ToNumberUdf;

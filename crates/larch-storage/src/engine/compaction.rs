@@ -61,6 +61,7 @@ impl Storage {
                     raw_bytes: w.raw_bytes,
                     stream_ids: w.stream_ids.clone(),
                     field_columns: w.field_columns.clone(),
+                    position_columns: w.position_columns.clone(),
                     terms_checked: w.terms_checked.clone(),
                     term_columns: w.term_columns.clone(),
                 });
