@@ -176,7 +176,7 @@ impl ScalarUDFImpl for CapturesUdf {
         };
         let groups = group_index(regex.regex.group_info());
         let values = StringBuilder::with_capacity(texts.len() * count, texts.len() * count * 8);
-        let mut out = datafusion::arrow::array::ListBuilder::with_capacity(values, texts.len());
+        let mut out = ListBuilder::with_capacity(values, texts.len());
         regex.with_cache(|regex, cache| {
             let mut captures = regex.regex.create_captures();
             let mut fast = regex.end_anchored.as_ref().zip(cache.end_anchored.as_mut()).map(|(fast, fast_cache)| {

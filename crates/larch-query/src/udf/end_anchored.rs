@@ -24,8 +24,9 @@ use regex_automata::util::captures::Captures;
 use regex_automata::{Anchored, Input, MatchKind};
 use regex_syntax::hir::{Class, ClassBytes, ClassBytesRange, Hir, HirKind, Look, LookSet, Repetition};
 
-/// Largest reverse DFA built (bytes); bigger patterns keep the ordinary search.
-const DFA_SIZE_LIMIT: usize = 1 << 20;
+/// Largest reverse DFA built (bytes); bigger patterns keep the ordinary search. Small, since up
+/// to 1,024 compiled patterns stay cached (an access-log pattern's DFA takes ~1.3 KiB).
+const DFA_SIZE_LIMIT: usize = 64 << 10;
 
 /// The fast path of one end-anchored regex.
 pub(crate) struct EndAnchored {
