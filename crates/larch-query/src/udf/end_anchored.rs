@@ -21,7 +21,8 @@
 use regex_automata::dfa::{Automaton, StartKind, dense, onepass};
 use regex_automata::nfa::thompson;
 use regex_automata::util::captures::Captures;
-use regex_automata::{Anchored, Input, MatchKind};
+use regex_automata::util::primitives::NonMaxUsize;
+use regex_automata::{Anchored, Input, MatchKind, PatternID};
 use regex_syntax::hir::{Class, ClassBytes, ClassBytesRange, Hir, HirKind, Look, LookSet, Repetition};
 
 /// Largest reverse DFA built (bytes); bigger patterns keep the ordinary search. Small, since up
@@ -34,6 +35,16 @@ pub(crate) struct EndAnchored {
     reverse: dense::DFA<Vec<u32>>,
     /// The regex itself, for captures from a known start.
     onepass: onepass::DFA,
+    /// The regex as consecutive pieces, for captures of ASCII texts without the one-pass DFA.
+    pieces: Option<Vec<Piece>>,
+}
+
+/// One piece of a regex that is a concatenation: a capture group, or a run of items between
+/// groups, with an anchored forward DFA of its byte-level superset (exact on ASCII text).
+struct Piece {
+    dfa: dense::DFA<Vec<u32>>,
+    /// The capture group this piece is (its index), if it is one.
+    group: Option<usize>,
 }
 
 /// What the fast path found for one text.
@@ -85,7 +96,7 @@ impl EndAnchored {
             )
             .build_from_nfa(&nfa)
             .ok()?;
-        Some(EndAnchored { reverse, onepass })
+        Some(EndAnchored { reverse, onepass, pieces: pieces(&hir) })
     }
 
     pub(crate) fn create_cache(&self) -> onepass::Cache {
@@ -103,6 +114,12 @@ impl EndAnchored {
             Ok(None) => return Outcome::NoMatch,
             Err(_) => return Outcome::Unsure,
         };
+        if let Some(pieces) = &self.pieces
+            && text.is_ascii()
+            && captures_by_pieces(pieces, text, start, captures)
+        {
+            return Outcome::Matched;
+        }
         // The range keeps the text's real end, which `$` looks at.
         let input = Input::new(text).range(start..).anchored(Anchored::Yes);
         match self.onepass.try_search(cache, &input, captures) {
@@ -110,6 +127,87 @@ impl EndAnchored {
             _ => Outcome::Unsure,
         }
     }
+}
+
+/// Captures of an ASCII `text` whose match starts at `start` (on ASCII text the superset is the
+/// regex, so `start` is exact), taken piece by piece: each piece's longest match from where the
+/// previous one ended. If that reaches the end of the text, it is a match of the whole regex
+/// from `start`; the regex being one-pass, that match has a single path through it, so these are
+/// its captures. `false` when a piece does not match or the text is not reached (a shorter
+/// match of some piece might have been needed): the one-pass DFA decides then.
+fn captures_by_pieces(pieces: &[Piece], text: &str, start: usize, captures: &mut Captures) -> bool {
+    let slots = captures.slots_mut();
+    slots.iter_mut().for_each(|slot| *slot = None);
+    let mut at = start;
+    for piece in pieces {
+        let input = Input::new(text).range(at..).anchored(Anchored::Yes);
+        let Ok(Some(end)) = piece.dfa.try_search_fwd(&input) else { return false };
+        let end = end.offset();
+        if let Some(group) = piece.group {
+            let (Some(from), Some(to)) = (NonMaxUsize::new(at), NonMaxUsize::new(end)) else { return false };
+            let Some([open, close]) = slots.get_mut(group * 2..group * 2 + 2) else { return false };
+            (*open, *close) = (Some(from), Some(to));
+        }
+        at = end;
+    }
+    if at != text.len() {
+        return false;
+    }
+    let (Some(from), Some(to)) = (NonMaxUsize::new(start), NonMaxUsize::new(at)) else { return false };
+    let Some([open, close]) = slots.get_mut(0..2) else { return false };
+    (*open, *close) = (Some(from), Some(to));
+    captures.set_pattern(Some(PatternID::ZERO));
+    true
+}
+
+/// `hir` as [`Piece`]s, when it is a concatenation ending in `$` whose capture groups are
+/// top-level items without groups inside.
+fn pieces(hir: &Hir) -> Option<Vec<Piece>> {
+    let HirKind::Concat(items) = hir.kind() else { return None };
+    let end = items.iter().rposition(|item| !matches!(item.kind(), HirKind::Look(Look::End)))? + 1;
+    if end == items.len() {
+        return None;
+    }
+    let mut pieces = Vec::new();
+    let mut run: Vec<Hir> = Vec::new();
+    for item in &items[..end] {
+        match item.kind() {
+            HirKind::Capture(capture) => {
+                if capture.sub.properties().explicit_captures_len() > 0 {
+                    return None;
+                }
+                if !run.is_empty() {
+                    pieces.push(Piece { dfa: forward_dfa(&Hir::concat(std::mem::take(&mut run)))?, group: None });
+                }
+                pieces.push(Piece { dfa: forward_dfa(&capture.sub)?, group: Some(capture.index as usize) });
+            }
+            _ if item.properties().explicit_captures_len() > 0 => return None,
+            _ => run.push(item.clone()),
+        }
+    }
+    if !run.is_empty() {
+        pieces.push(Piece { dfa: forward_dfa(&Hir::concat(run))?, group: None });
+    }
+    Some(pieces)
+}
+
+/// An anchored forward DFA of `hir`'s byte-level superset that reports its longest match.
+fn forward_dfa(hir: &Hir) -> Option<dense::DFA<Vec<u32>>> {
+    let nfa = thompson::Compiler::new()
+        .configure(thompson::Config::new().utf8(false).shrink(true).which_captures(thompson::WhichCaptures::None))
+        .build_from_hir(&byte_superset(hir))
+        .ok()?;
+    dense::Builder::new()
+        .configure(
+            dense::Config::new()
+                .match_kind(MatchKind::All)
+                .start_kind(StartKind::Anchored)
+                .minimize(true)
+                .dfa_size_limit(Some(DFA_SIZE_LIMIT))
+                .determinize_size_limit(Some(DFA_SIZE_LIMIT)),
+        )
+        .build_from_nfa(&nfa)
+        .ok()
 }
 
 /// A byte-level regex matching at least everything `hir` matches: literals stay (as their
@@ -250,5 +348,23 @@ mod tests {
         let got = fast(&re, line).expect("decided without the engine");
         assert_eq!(got, Some(vec![Some("200".into()), Some("13694".into()), Some("0.034".into())]));
         assert_eq!(fast(&re, "GET / 200").expect("decided"), None);
+    }
+
+    #[test]
+    fn ascii_lines_are_captured_piece_by_piece() {
+        let re = EndAnchored::new(ACCESS).unwrap();
+        let pieces = re.pieces.as_ref().expect("a concatenation ending in $");
+        assert_eq!(pieces.iter().filter(|p| p.group.is_some()).count(), 3);
+        let line = r#"10.0.0.1 - - [x] "GET / HTTP/1.1" 404 0 "-" "curl/8 (x; y)" 12.5"#;
+        let start = line.find("\" 404").unwrap();
+        let mut caps = re.create_captures();
+        assert!(captures_by_pieces(pieces, line, start, &mut caps));
+        assert_eq!(groups(&caps, line), vec![Some("404".into()), Some("0".into()), Some("12.5".into())]);
+        assert_eq!(caps.get_match().map(|m| m.range()), Some(start..line.len()));
+        // A start the regex cannot match from: no captures claimed.
+        assert!(!captures_by_pieces(pieces, line, 0, &mut caps));
+        // Not a concatenation ending in `$`, or a group inside a group: no pieces.
+        assert!(EndAnchored::new(r"(?:a|(b))(c)$").is_some_and(|re| re.pieces.is_none()));
+        assert!(EndAnchored::new(r"x((a)b)$").is_some_and(|re| re.pieces.is_none()));
     }
 }
