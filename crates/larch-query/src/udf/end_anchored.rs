@@ -17,6 +17,15 @@
 //! engine would report. When the superset does not match, neither does the regex. Otherwise
 //! (the one-pass DFA fails at `s`: non-ASCII text the superset accepted too loosely) the caller
 //! runs the ordinary search.
+//!
+//! ASCII texts (most log lines) skip the one-pass DFA too, which stepped through the whole
+//! match at ~2.7 ns a byte: on ASCII text the superset *is* the regex, so `s` is exact, and when
+//! the regex is a concatenation ending in `$` whose groups are top-level items, each piece (a
+//! group, or the run of items between groups) gets its own dense DFA; the pieces take their
+//! longest matches one after the other from `s`. If they reach the end of the text, that split
+//! is a match of the whole regex from `s`, and since the regex is one-pass it has no other path:
+//! the pieces' bounds are the engine's captures. Otherwise the one-pass DFA decides
+//! (access_status, 1 GB: 370 → 310 ms).
 
 use regex_automata::dfa::{Automaton, StartKind, dense, onepass};
 use regex_automata::nfa::thompson;
