@@ -81,30 +81,7 @@ impl EndAnchored {
             return None;
         }
         let onepass = onepass::DFA::new(pattern).ok()?;
-        let nfa = thompson::Compiler::new()
-            .configure(
-                thompson::Config::new()
-                    .reverse(true)
-                    .utf8(false)
-                    .shrink(true)
-                    .which_captures(thompson::WhichCaptures::None),
-            )
-            .build_from_hir(&byte_superset(&hir))
-            .ok()?;
-        let reverse = dense::Builder::new()
-            .configure(
-                dense::Config::new()
-                    // Keep scanning to the leftmost start, as the engine's reverse DFAs do.
-                    .match_kind(MatchKind::All)
-                    .start_kind(StartKind::Anchored)
-                    // Merges the states of a class's ASCII and non-ASCII branches, so that
-                    // `[^"]*` becomes one state with a single exit byte (accelerated).
-                    .minimize(true)
-                    .dfa_size_limit(Some(DFA_SIZE_LIMIT))
-                    .determinize_size_limit(Some(DFA_SIZE_LIMIT)),
-            )
-            .build_from_nfa(&nfa)
-            .ok()?;
+        let reverse = superset_dfa(&hir, true)?;
         Some(EndAnchored { reverse, onepass, pieces: pieces(&hir) })
     }
 
@@ -186,24 +163,32 @@ fn pieces(hir: &Hir) -> Option<Vec<Piece>> {
                     return None;
                 }
                 if !run.is_empty() {
-                    pieces.push(Piece { dfa: forward_dfa(&Hir::concat(std::mem::take(&mut run)))?, group: None });
+                    pieces
+                        .push(Piece { dfa: superset_dfa(&Hir::concat(std::mem::take(&mut run)), false)?, group: None });
                 }
-                pieces.push(Piece { dfa: forward_dfa(&capture.sub)?, group: Some(capture.index as usize) });
+                pieces.push(Piece { dfa: superset_dfa(&capture.sub, false)?, group: Some(capture.index as usize) });
             }
             _ if item.properties().explicit_captures_len() > 0 => return None,
             _ => run.push(item.clone()),
         }
     }
     if !run.is_empty() {
-        pieces.push(Piece { dfa: forward_dfa(&Hir::concat(run))?, group: None });
+        pieces.push(Piece { dfa: superset_dfa(&Hir::concat(run), false)?, group: None });
     }
     Some(pieces)
 }
 
-/// An anchored forward DFA of `hir`'s byte-level superset that reports its longest match.
-fn forward_dfa(hir: &Hir) -> Option<dense::DFA<Vec<u32>>> {
+/// An anchored DFA of `hir`'s byte-level superset, forward or reverse, that keeps scanning to its
+/// longest match (for a reverse DFA: the leftmost start, as the engine's reverse DFAs do).
+fn superset_dfa(hir: &Hir, reverse: bool) -> Option<dense::DFA<Vec<u32>>> {
     let nfa = thompson::Compiler::new()
-        .configure(thompson::Config::new().utf8(false).shrink(true).which_captures(thompson::WhichCaptures::None))
+        .configure(
+            thompson::Config::new()
+                .reverse(reverse)
+                .utf8(false)
+                .shrink(true)
+                .which_captures(thompson::WhichCaptures::None),
+        )
         .build_from_hir(&byte_superset(hir))
         .ok()?;
     dense::Builder::new()
@@ -211,6 +196,8 @@ fn forward_dfa(hir: &Hir) -> Option<dense::DFA<Vec<u32>>> {
             dense::Config::new()
                 .match_kind(MatchKind::All)
                 .start_kind(StartKind::Anchored)
+                // Merges the states of a class's ASCII and non-ASCII branches, so that `[^"]*`
+                // becomes one state with a single exit byte (accelerated).
                 .minimize(true)
                 .dfa_size_limit(Some(DFA_SIZE_LIMIT))
                 .determinize_size_limit(Some(DFA_SIZE_LIMIT)),
