@@ -37,10 +37,7 @@ impl ScalarUDFImpl for FieldUdf {
         let name = literal_string(&args.args[1])?;
         let mut out = StringBuilder::with_capacity(messages.len(), 0);
         for message in messages.iter() {
-            match message.and_then(|m| larch_fields::get_field(m, &name)) {
-                Some(value) => out.append_value(value.text()),
-                None => out.append_null(),
-            }
+            append_parsed(&mut out, message, &name);
         }
         Ok(ColumnarValue::Array(std::sync::Arc::new(out.finish())))
     }
@@ -82,20 +79,21 @@ impl ScalarUDFImpl for FieldAtUdf {
         let name = literal_string(&args.args[2])?;
         let mut out = StringBuilder::with_capacity(messages.len(), messages.len() * 8);
         for (row, message) in messages.iter().enumerate() {
-            let Some(message) = message else {
-                out.append_null();
-                continue;
-            };
             let at = offsets.is_valid(row).then(|| offsets.value(row) as usize);
-            match at.and_then(|start| text_at(message, start)) {
+            match message.zip(at).and_then(|(message, start)| text_at(message, start)) {
                 Some(text) => out.append_value(text),
-                None => match larch_fields::get_field(message, &name) {
-                    Some(value) => out.append_value(value.text()),
-                    None => out.append_null(),
-                },
+                None => append_parsed(&mut out, message, &name),
             }
         }
         Ok(ColumnarValue::Array(std::sync::Arc::new(out.finish())))
+    }
+}
+
+/// Appends field `name` of `message` as `insights_field` renders it (null when absent).
+fn append_parsed(out: &mut StringBuilder, message: Option<&str>, name: &str) {
+    match message.and_then(|m| larch_fields::get_field(m, name)) {
+        Some(value) => out.append_value(value.text()),
+        None => out.append_null(),
     }
 }
 
