@@ -166,6 +166,26 @@ impl ExecutionPlan for CountRowsExec {
     }
 }
 
+/// `node` with a new counter, when it is a [`CountRowsExec`]: a cached plan runs again
+/// ([`crate::leaves::rebind`]) and its count must not add to the previous run's. Nodes that
+/// shared a counter (a plan reading the matched rows twice) share the new one: `renewed` maps
+/// old counters to new ones.
+pub(crate) fn fresh_counter(
+    node: &Arc<dyn ExecutionPlan>,
+    renewed: &mut Vec<(RowCounter, RowCounter)>,
+) -> Option<Arc<dyn ExecutionPlan>> {
+    let count = node.downcast_ref::<CountRowsExec>()?;
+    let counter = match renewed.iter().find(|(old, _)| Arc::ptr_eq(&old.0, &count.counter.0)) {
+        Some((_, new)) => new.clone(),
+        None => {
+            let new = RowCounter::default();
+            renewed.push((count.counter.clone(), new.clone()));
+            new
+        }
+    };
+    Some(Arc::new(CountRowsExec { input: Arc::clone(&count.input), counter }))
+}
+
 struct CountRowsPlanner;
 
 #[async_trait]

@@ -8,15 +8,18 @@ use datafusion::execution::context::SessionConfig;
 use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::execution::session_state::{SessionState, SessionStateBuilder};
+use datafusion::physical_plan::{ExecutionPlan, collect};
 use datafusion::prelude::{SessionContext, lit};
 use larch_insights::{CommandKind, DiffBaseline, Query};
 use larch_storage::{LogGroup, Storage};
 
 use crate::compile::lookup::LookupTables;
 use crate::compile::patterns::WINDOW_COLUMN;
-use crate::compile::{CompileParams, CompiledQuery, Matched, compile};
+use crate::compile::{CompileParams, Matched, OutputColumn, compile};
 use crate::count::LarchQueryPlanner;
 use crate::error::Result;
+use crate::leaves::{has_dynamic_filters, rebind};
+use crate::plan_cache::{self, PlanKey, Template};
 use crate::prune::Pruning;
 use crate::render::{Row, render};
 use crate::scan::ScanGroup;
@@ -167,18 +170,22 @@ pub(crate) fn scan_groups(storage: &Storage, groups: &[LogGroup], start_ms: i64,
         .collect()
 }
 
-/// A query compiled over a snapshot of its log groups, ready to run.
+/// A query planned over a snapshot of its log groups, ready to run.
 pub struct Prepared {
     ctx: SessionContext,
     scan: Vec<ScanGroup>,
-    compiled: CompiledQuery,
+    plan: Arc<dyn ExecutionPlan>,
+    matched: Matched,
+    output: Vec<OutputColumn>,
+    aggregated: bool,
     start_ms: i64,
     end_ms: i64,
 }
 
-/// Compiles a query over a snapshot of `groups` taken now (StartQuery answers its
-/// MalformedQueryException from this). The account's lookup tables are loaded, so a missing
-/// table or column is reported here too.
+/// Compiles and plans a query over a snapshot of `groups` taken now (StartQuery answers its
+/// MalformedQueryException from this), or takes a kept plan of the same shape
+/// ([`crate::plan_cache`]). The account's lookup tables are loaded, so a missing table or
+/// column is reported here too.
 pub async fn prepare(
     storage: &Storage,
     groups: &[LogGroup],
@@ -187,32 +194,64 @@ pub async fn prepare(
     params: CompileParams,
 ) -> Result<Prepared> {
     let account = groups.first().map(|g| g.account.as_str()).unwrap_or_default();
-    let ctx = session_with(lookups_for(storage, account, ast));
+    let lookups = lookups_for(storage, account, ast);
+    let diff = diff_window(ast, &params);
+    let cacheable = lookups.is_none() && diff.is_none();
+    let ctx = session_with(lookups);
     // The segments of the query's window and, with `diff`, of its baseline window.
-    let (from, to) = match diff_window(ast, &params) {
+    let (from, to) = match diff {
         Some((start, end)) => (start.min(params.start_ms), end.max(params.end_ms)),
         None => (params.start_ms, params.end_ms),
     };
     let scan = scan_groups(storage, groups, from, to);
     let pruning = crate::prune::Pruning::for_query(ast); // skip what cannot match (substring index)
-    let base =
-        crate::scan::base_frame_pruned(&ctx, &scan, params.start_ms, params.end_ms, &pruning, Some(query_text)).await?;
+    let layout = crate::scan::layout(&scan, params.start_ms, params.end_ms, &pruning, Some(query_text)).await?;
+    let key = cacheable.then(|| PlanKey {
+        data_dir: storage.data_dir().to_path_buf(),
+        query: query_text.to_owned(),
+        default_limit: params.default_limit,
+        groups: scan.iter().map(|g| (g.snapshot.group.id, g.log.clone())).collect(),
+        shape: layout.shape(),
+    });
+    let (start_ms, end_ms) = (params.start_ms, params.end_ms);
+    if let Some(template) = key.as_ref().and_then(plan_cache::get) {
+        let (plan, counter) = rebind(&template.plan, &layout.data(&scan))?;
+        if let Some(counter) = counter {
+            plan_cache::record_hit();
+            let (output, aggregated) = (template.output.clone(), template.aggregated);
+            let matched = Matched::Counter(counter);
+            return Ok(Prepared { ctx, scan, plan, matched, output, aggregated, start_ms, end_ms });
+        }
+    }
+    let base = crate::scan::frame_of(&ctx, &scan, &layout)?;
     let input = query_input(&ctx, &scan, query_text, ast, &params, &base).await?;
     let compiled = compile(query_text, ast, input, params)?;
-    Ok(Prepared { ctx, scan, compiled, start_ms: params.start_ms, end_ms: params.end_ms })
+    let plan = compiled.frame.create_physical_plan().await?;
+    if let Some(key) = key
+        && !compiled.window_dependent
+        && matches!(compiled.matched, Matched::Counter(_))
+        && !has_dynamic_filters(&plan)
+    {
+        let template =
+            Template { plan: Arc::clone(&plan), output: compiled.output.clone(), aggregated: compiled.aggregated };
+        plan_cache::insert(key, template);
+    }
+    let (matched, output, aggregated) = (compiled.matched, compiled.output, compiled.aggregated);
+    Ok(Prepared { ctx, scan, plan, matched, output, aggregated, start_ms, end_ms })
 }
 
 impl Prepared {
     /// Runs the query: its rows and the statistics GetQueryResults reports.
     pub async fn run(self) -> Result<(Vec<Row>, Statistics)> {
-        let Prepared { ctx, scan, compiled, start_ms, end_ms } = self;
-        let (batches, scanned) = tokio::join!(compiled.frame.collect(), scanned_totals(&ctx, &scan, start_ms, end_ms));
+        let Prepared { ctx, scan, plan, matched, output, aggregated, start_ms, end_ms } = self;
+        let (batches, scanned) =
+            tokio::join!(collect(plan, ctx.task_ctx()), scanned_totals(&ctx, &scan, start_ms, end_ms));
         let batches = batches?;
-        let matched = match compiled.matched {
+        let matched = match matched {
             Matched::Counter(counter) => counter.get() as usize,
             Matched::Plan(plan) => plan.count().await?,
         };
-        let rows = render(&batches, &compiled.output, compiled.aggregated)?;
+        let rows = render(&batches, &output, aggregated)?;
         let (records, bytes) = scanned?;
         let stats = Statistics {
             records_matched: matched as f64,

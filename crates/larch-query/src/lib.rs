@@ -30,6 +30,8 @@ pub mod count;
 pub mod engine;
 pub mod error;
 pub mod field_columns;
+pub mod leaves;
+mod plan_cache;
 pub mod prune;
 pub mod render;
 pub mod scan;
@@ -41,6 +43,7 @@ pub mod term_columns;
 pub mod udf;
 
 pub use error::{QueryError, Result};
+pub use plan_cache::hits as plan_cache_hits;
 pub use service::{QueryConfig, QueryService};
 
 pub(crate) fn now_ms() -> i64 {

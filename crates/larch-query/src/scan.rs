@@ -8,10 +8,13 @@
 //! query's rows must contain literals ([`Pruning`]), segments and row groups whose substring
 //! index ([`larch_storage::index`]) rules them out are skipped ([`plan_segments`]).
 //!
-//! Segments are read through [`SegmentTable`], a table provider that builds the same Parquet
-//! scan `read_parquet` would (session Parquet options, file groups split over the target
-//! partitions, filters pushed into the scan by the physical optimizer), with a
-//! `ParquetAccessPlan` per file restricting it to the selected row groups.
+//! The sources are computed first ([`layout`]: which memtables, which segment files in which
+//! class of filtering, numbered as slots), then planned ([`frame_of`]). Their plan leaves
+//! ([`crate::leaves`]) hold what they read apart from the plan, so that a cached plan can run
+//! over another layout of the same [`Shape`]. Segments are read through [`SegmentTable`], whose
+//! leaf builds the same Parquet scan `read_parquet` would (session Parquet options, file groups
+//! split over the target partitions, filters pushed into the scan by the physical optimizer),
+//! with a `ParquetAccessPlan` per file restricting it to the selected row groups.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
@@ -27,25 +30,22 @@ use datafusion::dataframe::DataFrame;
 use datafusion::datasource::listing::PartitionedFile;
 use datafusion::datasource::object_store::ObjectStoreUrl;
 use datafusion::datasource::physical_plan::parquet::ParquetAccessPlan;
-use datafusion::datasource::physical_plan::{FileGroup, FileScanConfigBuilder, ParquetSource};
-use datafusion::datasource::source::DataSourceExec;
 use datafusion::datasource::table_schema::TableSchema;
 use datafusion::datasource::{TableProvider, TableType};
 use datafusion::logical_expr::{LogicalPlan, TableProviderFilterPushDown, Union};
 use datafusion::object_store::ObjectMeta;
 use datafusion::physical_plan::ExecutionPlan;
-use datafusion::prelude::{Expr, SessionContext, cast, col, ident, in_list, lit};
+use datafusion::prelude::{Expr, SessionContext, cast, col, ident, lit};
 
 use larch_storage::field_columns::{field_column_name, position_column_name};
 use larch_storage::index::{Needle, segment_index};
-use larch_storage::schema::{
-    COL_INGESTION_TIME, COL_MESSAGE, COL_SEQ, COL_STREAM, COL_STREAM_ID, COL_TIMESTAMP, event_schema, idx,
-};
+use larch_storage::schema::{COL_INGESTION_TIME, COL_MESSAGE, COL_SEQ, COL_STREAM, COL_TIMESTAMP, event_schema, idx};
 use larch_storage::term_columns::term_column_name;
 use larch_storage::{GroupSnapshot, SegmentMeta, StreamId};
 
 use crate::error::{QueryError, Result};
 use crate::field_columns::{self, field_exprs, stored_fields};
+use crate::leaves::{FileClass, MemtableExec, ParquetRecipe, RowFilter, SegmentsExec, SlotData};
 use crate::prune::Pruning;
 use crate::segment_reader::SegmentReaderFactory;
 use crate::term_columns::{self, checked_terms, term_exprs};
@@ -75,13 +75,14 @@ pub async fn base_frame(ctx: &SessionContext, groups: &[ScanGroup], start_ms: i6
 
 /// The derived columns every source of a base relation offers: field columns
 /// ([`field_columns`]) and term columns ([`term_columns`]).
+#[derive(Debug)]
 struct Derived {
     fields: Vec<String>,
     terms: Vec<String>,
 }
 
 /// What one source (the memtable, or segments sharing a schema) stores of the derived columns.
-#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Stored {
     /// Discovered fields stored as columns.
     pub fields: Vec<String>,
@@ -137,11 +138,6 @@ impl Stored {
 /// With `mentioned` (a query's text), the relation offers only the derived columns whose field
 /// name or term occurs in that text: a query can use no other, and each column offered costs
 /// planning time in every source's projection (32 columns × sources × groups).
-///
-/// The relation is one union of few sources: each group's memtable, and one Parquet table per
-/// [`TableKey`] whose files may belong to any of the groups (a file's group id and `@log` are
-/// its partition values). Planning and starting a query cost time per source, which a short
-/// range over many groups would otherwise pay once per group and segment schema.
 pub async fn base_frame_pruned(
     ctx: &SessionContext,
     groups: &[ScanGroup],
@@ -150,6 +146,82 @@ pub async fn base_frame_pruned(
     pruning: &Pruning,
     mentioned: Option<&str>,
 ) -> Result<DataFrame> {
+    let layout = layout(groups, start_ms, end_ms, pruning, mentioned).await?;
+    frame_of(ctx, groups, &layout)
+}
+
+/// The sources of a base relation and what each reads, numbered: a source's index is the slot
+/// of its plan leaf ([`crate::leaves`]).
+///
+/// The relation is one union of few sources: each group's memtable, and one Parquet table per
+/// set of derived columns stored ([`Stored`]) whose files may belong to any of the groups (a
+/// file's group id and `@log` are its partition values). Planning and starting a query cost
+/// time per source, which a short range over many groups would otherwise pay once per group and
+/// segment schema.
+#[derive(Debug)]
+pub struct Layout {
+    derived: Derived,
+    slots: Vec<Slot>,
+}
+
+#[derive(Debug)]
+enum Slot {
+    /// The memtable batches of a group (index into the scan's groups).
+    Memtable { group: usize, filter: RowFilter },
+    /// Segments storing `stored` of the derived columns the relation offers, by class of files.
+    Segments { stored: Stored, classes: Vec<FileClass> },
+}
+
+/// What the plan over a [`Layout`] depends on besides the data it reads: layouts of equal shape
+/// (over the same groups) have the same plan, leaves aside.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Shape {
+    fields: Vec<String>,
+    terms: Vec<String>,
+    slots: Vec<SlotShape>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum SlotShape {
+    Memtable(usize),
+    Segments(Stored),
+}
+
+impl Layout {
+    pub fn shape(&self) -> Shape {
+        let slots = self
+            .slots
+            .iter()
+            .map(|slot| match slot {
+                Slot::Memtable { group, .. } => SlotShape::Memtable(*group),
+                Slot::Segments { stored, .. } => SlotShape::Segments(stored.clone()),
+            })
+            .collect();
+        Shape { fields: self.derived.fields.clone(), terms: self.derived.terms.clone(), slots }
+    }
+
+    /// What each slot's leaf reads.
+    pub fn data(&self, groups: &[ScanGroup]) -> Vec<SlotData> {
+        self.slots
+            .iter()
+            .map(|slot| match slot {
+                Slot::Memtable { group, filter } => {
+                    SlotData::Memtable { batches: groups[*group].snapshot.batches.clone(), filter: filter.clone() }
+                }
+                Slot::Segments { classes, .. } => SlotData::Segments(classes.clone()),
+            })
+            .collect()
+    }
+}
+
+/// The [`Layout`] of the groups' events in `[start_ms, end_ms]` (see [`base_frame_pruned`]).
+pub async fn layout(
+    groups: &[ScanGroup],
+    start_ms: i64,
+    end_ms: i64,
+    pruning: &Pruning,
+    mentioned: Option<&str>,
+) -> Result<Layout> {
     // Every source offers the same derived columns, so that they union (and a `diff`
     // baseline window, scanned separately over the same groups, gets the same columns too).
     let mut derived = Derived { fields: stored_fields(groups), terms: checked_terms(groups) };
@@ -157,39 +229,74 @@ pub async fn base_frame_pruned(
         derived.fields.retain(|name| text.contains(name.as_str()));
         derived.terms.retain(|term| text.contains(term.as_str()));
     }
-    let mut parts: Vec<DataFrame> = Vec::new();
-    let mut tables: BTreeMap<TableKey, Vec<(SegmentScan, usize)>> = BTreeMap::new();
+    let mut slots = Vec::new();
+    let mut tables: BTreeMap<Stored, Vec<(SegmentScan, usize)>> = BTreeMap::new();
     for (index, group) in groups.iter().enumerate() {
-        if let Some(memtable) = memtable_frame(ctx, group, start_ms, end_ms, &derived)? {
-            parts.push(memtable);
+        let snapshot = &group.snapshot;
+        if !snapshot.batches.is_empty() {
+            let live = (!only_live_streams(&snapshot.batches, &snapshot.live_streams)).then(|| live_set(snapshot));
+            let filter = RowFilter { lo: low_bound(snapshot, start_ms), hi: end_ms, live };
+            slots.push(Slot::Memtable { group: index, filter });
         }
-        let lo = low_bound(&group.snapshot, start_ms);
         for segment in plan_segments(group, start_ms, end_ms, pruning).await? {
-            let key = TableKey {
-                stored: segment.stored.relevant(&derived),
-                cut_from: segment.cut_by_range.then_some(lo),
-                deleted_in: segment.deleted_streams.then_some(index),
-            };
-            tables.entry(key).or_default().push((segment, index));
+            tables.entry(segment.stored.relevant(&derived)).or_default().push((segment, index));
         }
     }
-    for (key, segments) in &tables {
-        parts.push(segment_frame(ctx, groups, key, segments, end_ms, &derived)?);
+    for (stored, segments) in tables {
+        slots.push(Slot::Segments { stored, classes: file_classes(groups, start_ms, end_ms, segments)? });
     }
-    union_all(ctx, parts, &derived)
+    Ok(Layout { derived, slots })
 }
 
-/// What the segments sharing a table have in common: the derived columns they store of those
-/// the relation offers (a table's files have at least its schema's columns; Parquet columns
-/// outside it are not read) and the filters their rows need. Most segments lie wholly inside
-/// the range and hold only live streams: their rows are read unfiltered.
-#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
-struct TableKey {
-    stored: Stored,
-    /// The range cuts them: rows before this bound (or after the range's end) are dropped.
-    cut_from: Option<i64>,
-    /// They hold rows of streams this group (index into the scan's groups) has deleted.
-    deleted_in: Option<usize>,
+/// The base relation over a [`Layout`].
+pub fn frame_of(ctx: &SessionContext, groups: &[ScanGroup], layout: &Layout) -> Result<DataFrame> {
+    let derived = &layout.derived;
+    let parts = layout
+        .slots
+        .iter()
+        .enumerate()
+        .map(|(slot, source)| match source {
+            Slot::Memtable { group, filter } => memtable_frame(ctx, slot, &groups[*group], filter, derived),
+            Slot::Segments { stored, classes } => segment_frame(ctx, slot, stored, classes, derived),
+        })
+        .collect::<Result<Vec<_>>>()?;
+    union_all(ctx, parts, derived)
+}
+
+/// A slot's segments by how their rows are filtered: most lie wholly inside the range and hold
+/// only live streams (read unfiltered: no per-row predicate costs a whole-range query anything);
+/// the others are filtered by their group's bounds, and those holding deleted streams by their
+/// group's live streams too (one class per distinct filter: a scan per class costs time).
+fn file_classes(
+    groups: &[ScanGroup],
+    start_ms: i64,
+    end_ms: i64,
+    segments: Vec<(SegmentScan, usize)>,
+) -> Result<Vec<FileClass>> {
+    let mut unfiltered = Vec::new();
+    // By lower bound, and group when the rows must be of its live streams.
+    let mut filtered: BTreeMap<(i64, Option<usize>), Vec<PartitionedFile>> = BTreeMap::new();
+    for (segment, index) in segments {
+        let group = &groups[index];
+        let values = vec![ScalarValue::UInt64(Some(group.snapshot.group.id)), ScalarValue::from(group.log.as_str())];
+        let file = partitioned_file(&segment)?.with_partition_values(values);
+        if !segment.cut_by_range && !segment.deleted_streams {
+            unfiltered.push(file);
+            continue;
+        }
+        let lo = low_bound(&group.snapshot, start_ms);
+        filtered.entry((lo, segment.deleted_streams.then_some(index))).or_default().push(file);
+    }
+    let mut classes = vec![FileClass { filter: None, files: unfiltered }];
+    for ((lo, deleted_in), files) in filtered {
+        let live = deleted_in.map(|index| live_set(&groups[index].snapshot));
+        classes.push(FileClass { filter: Some(RowFilter { lo, hi: end_ms, live }), files });
+    }
+    Ok(classes)
+}
+
+fn live_set(snapshot: &GroupSnapshot) -> Arc<HashSet<StreamId>> {
+    Arc::new(snapshot.live_streams.keys().copied().collect())
 }
 
 /// One union of `parts` (an empty relation when there are none). Built at once rather than
@@ -247,48 +354,31 @@ pub(crate) fn low_bound(snapshot: &GroupSnapshot, start_ms: i64) -> i64 {
     start_ms.max(snapshot.retention_cutoff.unwrap_or(i64::MIN))
 }
 
-/// A group's in-memory events in the range (`None` when it has none).
+/// A group's in-memory events in the range.
 fn memtable_frame(
     ctx: &SessionContext,
+    slot: usize,
     group: &ScanGroup,
-    start_ms: i64,
-    end_ms: i64,
-    derived: &Derived,
-) -> Result<Option<DataFrame>> {
-    let snapshot = &group.snapshot;
-    if snapshot.batches.is_empty() {
-        return Ok(None);
-    }
-    let memtable = with_derived(ctx.read_batches(snapshot.batches.clone())?, &Stored::default(), derived, &[])?;
-    let mut frame = within(memtable, low_bound(snapshot, start_ms), end_ms)?;
-    if !only_live_streams(&snapshot.batches, &snapshot.live_streams) {
-        frame = of_streams(frame, &snapshot.live_streams)?;
-    }
-    let system = system_columns(cast(lit(snapshot.group.id), DataType::UInt64), lit(group.log.clone()), derived);
-    Ok(Some(frame.select(system)?))
-}
-
-/// The segments of one [`TableKey`] as a source of the base relation.
-fn segment_frame(
-    ctx: &SessionContext,
-    groups: &[ScanGroup],
-    key: &TableKey,
-    segments: &[(SegmentScan, usize)],
-    end_ms: i64,
+    filter: &RowFilter,
     derived: &Derived,
 ) -> Result<DataFrame> {
-    let files = segments.iter().map(|(segment, index)| {
-        let group = &groups[*index];
-        (segment, vec![ScalarValue::UInt64(Some(group.snapshot.group.id)), ScalarValue::from(group.log.as_str())])
-    });
-    let table = SegmentTable::new(key.stored.schema(), partition_fields(), files)?;
-    let mut frame = with_derived(ctx.read_table(Arc::new(table))?, &key.stored, derived, &[cols::GROUP, cols::LOG])?;
-    if let Some(lo) = key.cut_from {
-        frame = within(frame, lo, end_ms)?;
-    }
-    if let Some(index) = key.deleted_in {
-        frame = of_streams(frame, &groups[index].snapshot.live_streams)?;
-    }
+    let snapshot = &group.snapshot;
+    let table = MemtableTable { slot, batches: snapshot.batches.clone(), filter: filter.clone() };
+    let memtable = with_derived(ctx.read_table(Arc::new(table))?, &Stored::default(), derived, &[])?;
+    let system = system_columns(cast(lit(snapshot.group.id), DataType::UInt64), lit(group.log.clone()), derived);
+    Ok(memtable.select(system)?)
+}
+
+/// The segments of one slot as a source of the base relation.
+fn segment_frame(
+    ctx: &SessionContext,
+    slot: usize,
+    stored: &Stored,
+    classes: &[FileClass],
+    derived: &Derived,
+) -> Result<DataFrame> {
+    let table = SegmentTable::new(slot, stored.schema(), partition_fields(), classes.to_vec());
+    let frame = with_derived(ctx.read_table(Arc::new(table))?, stored, derived, &[cols::GROUP, cols::LOG])?;
     Ok(frame.select(system_columns(col(cols::GROUP), col(cols::LOG), derived))?)
 }
 
@@ -298,17 +388,6 @@ fn partition_fields() -> Vec<FieldRef> {
         Arc::new(Field::new(cols::GROUP, DataType::UInt64, false)),
         Arc::new(Field::new(cols::LOG, DataType::Utf8, false)),
     ]
-}
-
-/// `frame`'s rows with `lo <= timestamp <= end_ms`.
-fn within(frame: DataFrame, lo: i64, end_ms: i64) -> Result<DataFrame> {
-    Ok(frame.filter(col(COL_TIMESTAMP).gt_eq(lit(lo)).and(col(COL_TIMESTAMP).lt_eq(lit(end_ms))))?)
-}
-
-/// `frame`'s rows of the `live` streams.
-fn of_streams(frame: DataFrame, live: &HashMap<StreamId, String>) -> Result<DataFrame> {
-    let live = live.keys().map(|id| lit(*id)).collect();
-    Ok(frame.filter(in_list(col(COL_STREAM_ID), live, false))?)
 }
 
 /// Whether every row of `batches` belongs to a live stream (a batch is usually one
@@ -398,7 +477,11 @@ pub async fn plan_segments(
         .iter()
         .map(|clause| clause.iter().map(|literal| Needle::new(literal.as_bytes())).collect())
         .collect();
-    // Reading an index not cached yet opens the file: off the async threads.
+    // Reading an index not cached yet opens the file: off the async threads. Cached ones are
+    // looked up here (a thread switch each way costs more than the lookups).
+    if segments.iter().all(|s| larch_storage::footer::is_cached(&s.path, s.file_bytes)) {
+        return Ok(segments.into_iter().filter_map(|segment| select(segment, &clauses)).collect());
+    }
     tokio::task::spawn_blocking(move || segments.into_iter().filter_map(|segment| select(segment, &clauses)).collect())
         .await
         .map_err(|e| QueryError::Execution(format!("segment selection failed: {e}")))
@@ -420,36 +503,29 @@ fn select(segment: SegmentScan, clauses: &[Vec<Needle>]) -> Option<SegmentScan> 
     Some(SegmentScan { row_groups, ..segment })
 }
 
-/// Parquet segments as a table: the scan `read_parquet` builds (the session's Parquet options,
-/// its metadata cache — holding page indexes too, see `segment_reader` — file groups over the
-/// target partitions, filters pushed into the scan by the physical optimizer), over known files
-/// with their sizes, each restricted to its selected row groups, and with per-file partition
-/// values.
+/// Parquet segments as a table: scanned by a [`SegmentsExec`] leaf, which builds the scan
+/// `read_parquet` would (the session's Parquet options, its metadata cache — holding page
+/// indexes too, see `segment_reader` — file groups over the target partitions, filters pushed
+/// into the scan by the physical optimizer) over known files with their sizes, each restricted
+/// to its selected row groups and with its partition values.
 #[derive(Debug)]
 pub struct SegmentTable {
+    slot: usize,
     /// The files' columns, then the partition columns.
     schema: SchemaRef,
     file_schema: SchemaRef,
     partition_fields: Vec<FieldRef>,
-    files: Vec<PartitionedFile>,
+    classes: Vec<FileClass>,
 }
 
 impl SegmentTable {
     /// Segments whose files all have (at least the columns of) `file_schema`, each with its
-    /// values of the `partition_fields`.
-    pub fn new<'a>(
-        file_schema: SchemaRef,
-        partition_fields: Vec<FieldRef>,
-        segments: impl IntoIterator<Item = (&'a SegmentScan, Vec<ScalarValue>)>,
-    ) -> Result<Self> {
-        let files = segments
-            .into_iter()
-            .map(|(segment, values)| Ok(partitioned_file(segment)?.with_partition_values(values)))
-            .collect::<Result<Vec<_>>>()?;
+    /// values of the `partition_fields`, read by the leaf of `slot`.
+    pub fn new(slot: usize, file_schema: SchemaRef, partition_fields: Vec<FieldRef>, classes: Vec<FileClass>) -> Self {
         let mut fields: Vec<FieldRef> = file_schema.fields().iter().cloned().collect();
         fields.extend(partition_fields.iter().cloned());
         let schema = Arc::new(Schema::new(fields));
-        Ok(SegmentTable { schema, file_schema, partition_fields, files })
+        SegmentTable { slot, schema, file_schema, partition_fields, classes }
     }
 }
 
@@ -499,7 +575,7 @@ impl TableProvider for SegmentTable {
         state: &dyn Session,
         projection: Option<&Vec<usize>>,
         _filters: &[Expr],
-        limit: Option<usize>,
+        _limit: Option<usize>,
     ) -> datafusion::error::Result<Arc<dyn ExecutionPlan>> {
         let table_schema = TableSchema::builder(Arc::clone(&self.file_schema))
             .with_table_partition_cols(self.partition_fields.clone())
@@ -510,21 +586,54 @@ impl TableProvider for SegmentTable {
         let url = ObjectStoreUrl::local_filesystem();
         let readers =
             SegmentReaderFactory::new(runtime.object_store(&url)?, runtime.cache_manager.get_file_metadata_cache());
-        let options = state.default_table_options().parquet;
-        let size_hint = options.global.metadata_size_hint;
-        let mut source = ParquetSource::new(table_schema)
-            .with_table_parquet_options(options)
-            .with_parquet_file_reader_factory(Arc::new(readers));
-        if let Some(hint) = size_hint {
-            source = source.with_metadata_size_hint(hint);
-        }
+        let asked: Vec<usize> = match projection {
+            Some(columns) => columns.clone(),
+            None => (0..self.schema.fields().len()).collect(),
+        };
+        let (projection, width) = ParquetRecipe::projection_for(&asked);
+        let recipe = ParquetRecipe {
+            table_schema,
+            options: state.default_table_options().parquet,
+            readers: Arc::new(readers),
+            partitions: state.config().target_partitions().max(1),
+            projection,
+            width,
+        };
+        Ok(Arc::new(SegmentsExec::try_new(self.slot, recipe, self.classes.clone())?))
+    }
+}
+
+/// A group's memtable batches as a table, scanned by a [`MemtableExec`] leaf.
+#[derive(Debug)]
+struct MemtableTable {
+    slot: usize,
+    batches: Vec<RecordBatch>,
+    filter: RowFilter,
+}
+
+#[async_trait]
+impl TableProvider for MemtableTable {
+    fn schema(&self) -> SchemaRef {
+        event_schema()
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::Base
+    }
+
+    async fn scan(
+        &self,
+        state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        _filters: &[Expr],
+        _limit: Option<usize>,
+    ) -> datafusion::error::Result<Arc<dyn ExecutionPlan>> {
         let partitions = state.config().target_partitions().max(1);
-        let groups = FileGroup::new(self.files.clone()).split_files(partitions);
-        let config = FileScanConfigBuilder::new(url, Arc::new(source))
-            .with_file_groups(groups)
-            .with_projection_indices(projection.cloned())?
-            .with_limit(limit)
-            .build();
-        Ok(DataSourceExec::from_data_source(config))
+        let projection = match projection {
+            Some(columns) => columns.clone(),
+            None => (0..event_schema().fields().len()).collect(),
+        };
+        let leaf = MemtableExec::try_new(self.slot, projection, self.batches.clone(), self.filter.clone(), partitions)?;
+        Ok(Arc::new(leaf))
     }
 }

@@ -57,9 +57,14 @@ pub(crate) async fn scanned_totals(
     }
     if !cut.is_empty() {
         // Footers not cached yet are read from disk: off the async threads.
-        let (n, b, uncounted) = tokio::task::spawn_blocking(move || count_from_footers(cut, end_ms))
-            .await
-            .map_err(|e| QueryError::Execution(format!("statistics failed: {e}")))?;
+        let cached = cut.iter().all(|c| larch_storage::footer::is_cached(&c.path, c.file_bytes));
+        let (n, b, uncounted) = if cached {
+            count_from_footers(cut, end_ms)
+        } else {
+            tokio::task::spawn_blocking(move || count_from_footers(cut, end_ms))
+                .await
+                .map_err(|e| QueryError::Execution(format!("statistics failed: {e}")))?
+        };
         rows += n;
         bytes += b;
         unread.extend(uncounted);

@@ -484,6 +484,11 @@ fn golden() {
                 };
                 let outcome = runtime.block_on(run_case(loaded, case, unordered));
                 ran += 1;
+                // Asked again, the query may run a kept plan (`plan_cache`): same answer.
+                let again = runtime.block_on(run_case(loaded, case, unordered));
+                if !matches(&outcome.expect, &again.expect) || outcome.statistics != again.statistics {
+                    failures.push(format!("{id} [{mode:?}]: asked again (plan reused), the answer differs"));
+                }
                 let stats_ok = case.statistics.as_ref().is_none_or(|s| *s == outcome.statistics);
                 if (!matches(&case.expect, &outcome.expect) || !stats_ok) && !update {
                     let mut msg =

@@ -71,6 +71,12 @@ static CACHE: LazyLock<Mutex<Cache>> = LazyLock::new(Default::default);
 /// The footer of the segment at `path` of `file_bytes` bytes, from the cache (at most 64 MiB,
 /// oldest entries evicted first). `None` when the file cannot be read (not cached: the next
 /// query tries again). Reads a file on a miss: call it off the async threads.
+/// Whether the footer of the segment at `path` is in the cache: [`segment_footer`] then returns
+/// at once, without reading the file (callers on async threads need not move off them).
+pub fn is_cached(path: &Path, file_bytes: u64) -> bool {
+    CACHE.lock().entries.contains_key(&(path.to_path_buf(), file_bytes))
+}
+
 pub fn segment_footer(path: &Path, file_bytes: u64) -> Option<Arc<SegmentFooter>> {
     let key = (path.to_path_buf(), file_bytes);
     if let Some(hit) = CACHE.lock().entries.get(&key) {

@@ -31,6 +31,9 @@ impl Compiler<'_> {
         span: Span,
     ) -> Result<(Expr, Kind)> {
         // Functions whose arguments are not ordinary expressions come first.
+        if matches!(name, "now" | "queryStartTime" | "queryEndTime" | "queryTimeRange") {
+            self.window_dependent = true;
+        }
         match name {
             "bin" => return self.bin(args, span),
             "datefloor" | "dateceil" => return self.date_round(name, args, span),

@@ -66,6 +66,9 @@ pub struct CompiledQuery {
     /// The rows that matched the filters (input of the first stats, or the result before
     /// limits), for `recordsMatched`.
     pub matched: Matched,
+    /// Whether the plan holds the query's window (`queryStartTime()`, `rate()` without `bin`)
+    /// or start time (`now()`) as literals: it cannot serve another query.
+    pub window_dependent: bool,
 }
 
 /// How `recordsMatched` is obtained.
@@ -101,6 +104,8 @@ pub(crate) struct Compiler<'q> {
     current_sort: Option<Vec<datafusion::logical_expr::SortExpr>>,
     /// The last `stats` by-keys in order, with their `bin()` period in ms (0: not a bin).
     bin_periods: Vec<(String, i64)>,
+    /// Whether the plan holds the query's window or start time as literals.
+    window_dependent: bool,
 }
 
 /// Compiles `ast` (parsed from `query`) over `base`.
@@ -123,6 +128,7 @@ pub fn compile(query: &str, ast: &Query, base: DataFrame, params: CompileParams)
         agg_refs: HashMap::new(),
         current_sort: None,
         bin_periods: Vec::new(),
+        window_dependent: false,
     };
     for command in &ast.commands {
         c.command(command)?;
@@ -207,7 +213,13 @@ impl Compiler<'_> {
             }
         }
         let frame = self.take_frame().select(select)?;
-        Ok(CompiledQuery { frame, output, aggregated: self.aggregated, matched })
+        Ok(CompiledQuery {
+            frame,
+            output,
+            aggregated: self.aggregated,
+            matched,
+            window_dependent: self.window_dependent,
+        })
     }
 
     /// Marks the rows now flowing out of the frame as the matched rows (once): a counting node

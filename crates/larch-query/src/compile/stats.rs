@@ -191,9 +191,13 @@ impl Compiler<'_> {
                         return Err(self.malformed(args[1].span, "rate() needs a time period such as 1m."));
                     }
                 };
-                let span_ms = bin_ms.unwrap_or_else(|| {
-                    self.params.end_ms.saturating_sub(self.params.start_ms).saturating_add(1).max(1)
-                });
+                let span_ms = match bin_ms {
+                    Some(ms) => ms,
+                    None => {
+                        self.window_dependent = true;
+                        self.params.end_ms.saturating_sub(self.params.start_ms).saturating_add(1).max(1)
+                    }
+                };
                 let intervals = span_ms as f64 / interval_ms as f64;
                 return Ok((agg::sum(to_num(value, kind)), Kind::Num, Some(Post::Divide(intervals))));
             }

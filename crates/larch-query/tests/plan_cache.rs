@@ -1,0 +1,143 @@
+//! A kept plan runs again over other windows and other data (`plan_cache`, `leaves`): every
+//! answer equals the one computed from the events themselves, whether the plan was made for
+//! the query or reused — across segments the window cuts, the memtable, deleted streams, and
+//! concurrent runs of one plan.
+
+use std::collections::BTreeMap;
+
+use larch_query::compile::CompileParams;
+use larch_query::engine::execute;
+use larch_storage::{NewEvent, NewLogGroup, Storage, StorageConfig};
+
+const ACCOUNT: &str = "000000000000";
+const HOUR: i64 = 3_600_000;
+const QUERY: &str = "filter @message like 'ERROR=true' | stats count(*) as n by @logStream";
+
+/// One event every 10 s of the hour starting at `from`.
+fn hour_of_events(from: i64, tag: &str) -> Vec<NewEvent> {
+    (0..360)
+        .map(|i| NewEvent { timestamp: from + i * 10_000, message: format!("{tag} {i:04} ERROR={}", i % 3 == 0) })
+        .collect()
+}
+
+async fn flush(storage: &Storage) {
+    let s = storage.clone();
+    tokio::task::spawn_blocking(move || s.flush()).await.unwrap().unwrap();
+}
+
+type Rows = Vec<Vec<(String, String)>>;
+
+async fn run(storage: &Storage, query: &str, start_ms: i64, end_ms: i64) -> (Rows, f64) {
+    let group = storage.log_group(ACCOUNT, "/g").unwrap();
+    let ast = larch_insights::parse(query).unwrap();
+    let params = CompileParams { start_ms, end_ms, now_ms: end_ms, default_limit: 10_000 };
+    let (rows, stats) = execute(storage, &[group], query, &ast, params).await.unwrap();
+    (rows, stats.records_matched)
+}
+
+/// What [`QUERY`] must answer over `[start, end]`: ERROR=true events per stream.
+fn expected(events: &[(String, NewEvent)], start: i64, end: i64) -> (BTreeMap<String, usize>, f64) {
+    let mut counts = BTreeMap::new();
+    for (stream, event) in events {
+        if event.timestamp >= start && event.timestamp <= end && event.message.ends_with("ERROR=true") {
+            *counts.entry(stream.clone()).or_insert(0) += 1;
+        }
+    }
+    let total = counts.values().sum::<usize>() as f64;
+    (counts, total)
+}
+
+fn counts_of(rows: &Rows) -> BTreeMap<String, usize> {
+    rows.iter()
+        .map(|row| {
+            let get = |name: &str| row.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
+            (get("@logStream"), get("n").parse().unwrap())
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reused_plans_answer_every_window_from_its_own_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = Storage::open_without_background(StorageConfig::new(dir.path())).unwrap();
+    let group = storage.create_log_group(ACCOUNT, "/g", NewLogGroup::default()).unwrap();
+    let a = storage.create_log_stream(ACCOUNT, "/g", "a").unwrap();
+    let b = storage.create_log_stream(ACCOUNT, "/g", "b").unwrap();
+    let mut all: Vec<(String, NewEvent)> = Vec::new();
+    // Hours 0–2 in segments (stream b in hour 1 only), hour 3 in the memtable.
+    for hour in 0..4 {
+        let events = hour_of_events(hour * HOUR, &format!("h{hour}"));
+        storage.put_events(group.id, &a, events.clone(), 1).await.unwrap();
+        all.extend(events.into_iter().map(|e| ("a".to_string(), e)));
+        if hour == 1 {
+            let events = hour_of_events(HOUR + 5_000, "bee");
+            storage.put_events(group.id, &b, events.clone(), 1).await.unwrap();
+            all.extend(events.into_iter().map(|e| ("b".to_string(), e)));
+        }
+        if hour < 3 {
+            flush(&storage).await;
+        }
+    }
+
+    let hits_before = larch_query::plan_cache_hits();
+    // Windows of one shape (segments and the memtable) cutting segments anywhere, then
+    // windows of other shapes (segments only; the memtable only).
+    let windows = [
+        (0, 4 * HOUR - 1),
+        (HOUR / 2, 4 * HOUR - 1),
+        (HOUR + 1_234_000, 3 * HOUR + 600_000),
+        (0, 4 * HOUR - 1),
+        (2 * HOUR + 10_000, 3 * HOUR + 10_000),
+        (0, HOUR + 1_800_000),
+        (HOUR / 3, 2 * HOUR),
+        (3 * HOUR, 4 * HOUR),
+        (3 * HOUR + 50_000, 3 * HOUR + 900_000),
+    ];
+    for (start, end) in windows {
+        let (rows, matched) = run(&storage, QUERY, start, end).await;
+        let (want, want_matched) = expected(&all, start, end);
+        assert_eq!(counts_of(&rows), want, "window {start}..{end}");
+        assert_eq!(matched, want_matched, "recordsMatched over {start}..{end}");
+    }
+    assert!(
+        larch_query::plan_cache_hits() >= hits_before + 4,
+        "windows of one shape reuse the plan: {} hits",
+        larch_query::plan_cache_hits() - hits_before
+    );
+
+    // The same plan runs concurrently over different windows: each run counts its own rows.
+    let runs = windows.iter().map(|(start, end)| run(&storage, QUERY, *start, *end));
+    for ((rows, matched), (start, end)) in futures::future::join_all(runs).await.into_iter().zip(windows) {
+        let (want, want_matched) = expected(&all, start, end);
+        assert_eq!(counts_of(&rows), want, "concurrent window {start}..{end}");
+        assert_eq!(matched, want_matched, "concurrent recordsMatched over {start}..{end}");
+    }
+
+    // A deleted stream's rows disappear from reused plans too.
+    storage.delete_log_stream(ACCOUNT, "/g", "b").unwrap();
+    all.retain(|(stream, _)| stream != "b");
+    for (start, end) in windows {
+        let (rows, _) = run(&storage, QUERY, start, end).await;
+        assert_eq!(counts_of(&rows), expected(&all, start, end).0, "after deleting b, window {start}..{end}");
+    }
+}
+
+#[tokio::test]
+async fn plans_holding_the_window_are_not_reused() {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = Storage::open_without_background(StorageConfig::new(dir.path())).unwrap();
+    let group = storage.create_log_group(ACCOUNT, "/g", NewLogGroup::default()).unwrap();
+    let a = storage.create_log_stream(ACCOUNT, "/g", "a").unwrap();
+    storage.put_events(group.id, &a, hour_of_events(0, "x"), 1).await.unwrap();
+    flush(&storage).await;
+    let query = "stats count(*) as n | fields queryStartTime() as s";
+    for minute in 0..3 {
+        let (rows, _) = run(&storage, query, minute * 60_000, HOUR).await;
+        let s = rows[0].iter().find(|(k, _)| k == "s").map(|(_, v)| v.clone()).unwrap();
+        assert_eq!(
+            s,
+            format!("1970-01-01 00:0{minute}:00.000"),
+            "queryStartTime() of the window starting at {minute} min"
+        );
+    }
+}
