@@ -38,7 +38,7 @@ use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::{Expr, SessionContext, cast, col, ident, lit};
 
 use larch_storage::field_columns::{field_column_name, position_column_name};
-use larch_storage::index::{Needle, segment_index};
+use larch_storage::index::Needle;
 use larch_storage::schema::{COL_INGESTION_TIME, COL_MESSAGE, COL_SEQ, COL_STREAM, COL_TIMESTAMP, event_schema, idx};
 use larch_storage::term_columns::term_column_name;
 use larch_storage::{GroupSnapshot, SegmentMeta, StreamId};
@@ -447,6 +447,11 @@ impl SegmentScan {
 /// The segments of `group` a scan over `[start_ms, end_ms]` reads: those overlapping the range
 /// (and the retention window), minus the files and row groups whose substring index proves that
 /// no message contains a clause of `pruning`. Segments without an index are read whole.
+///
+/// Of a segment the range cuts, only the row groups whose time range (row groups are time
+/// slices) overlaps it are read; its rows are filtered only if one of those is not wholly inside
+/// the range. (Splitting it into a filtered and an unfiltered part would open the file twice,
+/// which costs more than filtering a row group.)
 pub async fn plan_segments(
     group: &ScanGroup,
     start_ms: i64,
@@ -469,7 +474,7 @@ pub async fn plan_segments(
             deleted_streams: !meta.stream_ids.iter().all(|s| live.contains_key(s)),
         })
         .collect();
-    if pruning.is_empty() || segments.is_empty() {
+    if (pruning.is_empty() && !segments.iter().any(|s| s.cut_by_range)) || segments.is_empty() {
         return Ok(segments);
     }
     let clauses: Vec<Vec<Needle>> = pruning
@@ -477,29 +482,48 @@ pub async fn plan_segments(
         .iter()
         .map(|clause| clause.iter().map(|literal| Needle::new(literal.as_bytes())).collect())
         .collect();
-    // Reading an index not cached yet opens the file: off the async threads. Cached ones are
+    let select_all = move |segments: Vec<SegmentScan>| {
+        segments.into_iter().filter_map(|s| select(s, &clauses, lo, end_ms)).collect()
+    };
+    // Reading a footer not cached yet opens the file: off the async threads. Cached ones are
     // looked up here (a thread switch each way costs more than the lookups).
     if segments.iter().all(|s| larch_storage::footer::is_cached(&s.path, s.file_bytes)) {
-        return Ok(segments.into_iter().filter_map(|segment| select(segment, &clauses)).collect());
+        return Ok(select_all(segments));
     }
-    tokio::task::spawn_blocking(move || segments.into_iter().filter_map(|segment| select(segment, &clauses)).collect())
+    tokio::task::spawn_blocking(move || select_all(segments))
         .await
         .map_err(|e| QueryError::Execution(format!("segment selection failed: {e}")))
 }
 
-/// The segment restricted to the row groups that may hold a row satisfying every clause
-/// (`None`: none may).
-fn select(segment: SegmentScan, clauses: &[Vec<Needle>]) -> Option<SegmentScan> {
-    let Some(index) = segment_index(&segment.path, segment.file_bytes) else {
+/// What to read of a segment: the row groups that may hold a row satisfying every clause and,
+/// when the range cuts the segment, overlap `[lo, hi]` (none: nothing).
+fn select(segment: SegmentScan, clauses: &[Vec<Needle>], lo: i64, hi: i64) -> Option<SegmentScan> {
+    let Some(footer) = larch_storage::footer::segment_footer(&segment.path, segment.file_bytes) else {
         return Some(segment);
     };
-    let keep: Vec<bool> = (0..index.row_groups())
-        .map(|rg| clauses.iter().all(|clause| clause.iter().any(|needle| index.may_contain(rg, needle))))
-        .collect();
+    let index = footer.index.as_ref().filter(|_| !clauses.is_empty());
+    let times = footer.row_group_times.as_ref().filter(|_| segment.cut_by_range);
+    let Some(row_groups) = index.map(|i| i.row_groups()).or(times.map(Vec::len)) else { return Some(segment) };
+    let may_match = |rg: usize| {
+        index.is_none_or(|index| clauses.iter().all(|clause| clause.iter().any(|needle| index.may_contain(rg, needle))))
+    };
+    let Some(times) = times.filter(|t| t.len() == row_groups) else {
+        let keep: Vec<bool> = (0..row_groups).map(may_match).collect();
+        return restricted(segment, keep);
+    };
+    let overlapping: Vec<bool> =
+        (0..row_groups).map(|rg| may_match(rg) && times[rg].1 >= lo && times[rg].0 <= hi).collect();
+    let inside = |rg: usize| lo <= times[rg].0 && times[rg].1 <= hi;
+    let cut_by_range = (0..row_groups).any(|rg| overlapping[rg] && !inside(rg));
+    restricted(SegmentScan { cut_by_range, ..segment }, overlapping)
+}
+
+/// The segment restricted to the row groups in `keep` (`None` when none is).
+fn restricted(segment: SegmentScan, keep: Vec<bool>) -> Option<SegmentScan> {
     if !keep.contains(&true) {
         return None;
     }
-    let row_groups = (keep.contains(&false)).then_some(keep);
+    let row_groups = keep.contains(&false).then_some(keep);
     Some(SegmentScan { row_groups, ..segment })
 }
 

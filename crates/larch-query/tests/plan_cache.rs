@@ -141,3 +141,47 @@ async fn plans_holding_the_window_are_not_reused() {
         );
     }
 }
+
+/// Of a segment a window cuts, only the row groups (time slices) overlapping the window are
+/// read, and its rows are filtered only when one of those reaches past the window.
+#[tokio::test]
+async fn cut_segments_read_only_the_row_groups_the_window_overlaps() {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = Storage::open_without_background(StorageConfig::new(dir.path())).unwrap();
+    let group = storage.create_log_group(ACCOUNT, "/g", NewLogGroup::default()).unwrap();
+    let a = storage.create_log_stream(ACCOUNT, "/g", "a").unwrap();
+    // One hour, one event every 50 ms: 72,000 events, several row groups.
+    let events: Vec<NewEvent> =
+        (0..72_000).map(|i| NewEvent { timestamp: i * 50, message: format!("e {i} ERROR={}", i % 7 == 0) }).collect();
+    for chunk in events.chunks(8_000) {
+        storage.put_events(group.id, &a, chunk.to_vec(), 1).await.unwrap();
+    }
+    flush(&storage).await;
+    let snapshot = storage.snapshot(group.id).unwrap();
+    let (path, meta) = snapshot.segments.first().cloned().unwrap();
+    let times = larch_storage::footer::segment_footer(&path, meta.file_bytes).unwrap().row_group_times.clone().unwrap();
+    assert!(times.len() >= 3, "several row groups: {times:?}");
+    let scan = larch_query::scan::ScanGroup { snapshot, log: format!("{ACCOUNT}:/g") };
+    let pruning = larch_query::prune::Pruning::none();
+    let all = |(start, end): (i64, i64)| {
+        let from = times.iter().position(|t| t.1 >= start).unwrap();
+        let to = times.iter().rposition(|t| t.0 <= end).unwrap();
+        (0..times.len()).map(|rg| rg >= from && rg <= to).collect::<Vec<bool>>()
+    };
+    // Exactly row groups 1..=2: read unfiltered. Cutting into them: read filtered.
+    for (window, cut) in [((times[1].0, times[2].1), false), ((times[1].0 + 1_000, times[2].1 - 1_000), true)] {
+        let planned = larch_query::scan::plan_segments(&scan, window.0, window.1, &pruning).await.unwrap();
+        assert_eq!(planned.len(), 1);
+        assert_eq!(planned[0].row_groups, Some(all(window)), "row groups read over {window:?}");
+        assert_eq!(planned[0].cut_by_range, cut, "rows filtered over {window:?}");
+        let (rows, matched) =
+            run(&storage, "filter @message like 'ERROR=true' | stats count(*) as n", window.0, window.1).await;
+        let want = events
+            .iter()
+            .filter(|e| e.timestamp >= window.0 && e.timestamp <= window.1)
+            .filter(|e| e.message.ends_with("ERROR=true"))
+            .count();
+        assert_eq!(rows, vec![vec![("n".to_string(), want.to_string())]], "count over {window:?}");
+        assert_eq!(matched, want as f64);
+    }
+}

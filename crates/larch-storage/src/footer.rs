@@ -1,5 +1,6 @@
 //! What a segment's Parquet footer holds besides the data's own metadata: the substring index
-//! ([`crate::index`]) and the per-second totals ([`crate::seconds`]). Both are read with one
+//! ([`crate::index`]), the per-second totals ([`crate::seconds`]) and, from the timestamp
+//! column's statistics, each row group's time range. All are read with one
 //! footer parse and kept in a process-wide cache: segments are immutable and their names
 //! unique, so an entry never goes stale (a file rewritten under the same name would differ
 //! in size, which is part of the key).
@@ -10,10 +11,12 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock};
 
 use parking_lot::Mutex;
-use parquet::file::metadata::ParquetMetaDataReader;
+use parquet::file::metadata::{ParquetMetaData, ParquetMetaDataReader};
+use parquet::file::statistics::Statistics;
 
 use crate::error::{Result, StorageError};
 use crate::index::SegmentIndex;
+use crate::schema::idx;
 use crate::seconds::{SECONDS_KEY, SecondTotals};
 
 /// Decoded footers kept in memory by [`segment_footer`].
@@ -25,6 +28,9 @@ const CACHE_BYTES: usize = 64 << 20;
 pub struct SegmentFooter {
     pub index: Option<Arc<SegmentIndex>>,
     pub seconds: Option<Arc<SecondTotals>>,
+    /// Each row group's (min, max) timestamp (row groups are time slices): a query whose
+    /// range cuts the segment reads the row groups inside it unfiltered.
+    pub row_group_times: Option<Vec<(i64, i64)>>,
 }
 
 impl SegmentFooter {
@@ -32,7 +38,8 @@ impl SegmentFooter {
     fn cost(&self) -> usize {
         let index = self.index.as_ref().map_or(0, |i| i.byte_len() + 24 * i.row_groups());
         let seconds = self.seconds.as_ref().map_or(0, |s| 24 * s.len());
-        index + seconds + 128
+        let times = self.row_group_times.as_ref().map_or(0, |t| 16 * t.len());
+        index + seconds + times + 128
     }
 }
 
@@ -54,7 +61,20 @@ pub fn read_segment_footer(path: &Path) -> Result<SegmentFooter> {
             decoded
         })
         .map(Arc::new);
-    Ok(SegmentFooter { index, seconds })
+    Ok(SegmentFooter { index, seconds, row_group_times: row_group_times(&metadata) })
+}
+
+/// Each row group's (min, max) timestamp, from the column statistics (`None` when a row group
+/// lacks them).
+fn row_group_times(metadata: &ParquetMetaData) -> Option<Vec<(i64, i64)>> {
+    metadata
+        .row_groups()
+        .iter()
+        .map(|rg| match rg.columns().get(idx::TIMESTAMP)?.statistics()? {
+            Statistics::Int64(stats) => Some((*stats.min_opt()?, *stats.max_opt()?)),
+            _ => None,
+        })
+        .collect()
 }
 
 type CacheKey = (PathBuf, u64);
