@@ -18,7 +18,7 @@ use crate::compile::patterns::WINDOW_COLUMN;
 use crate::compile::{CompileParams, Matched, OutputColumn, compile};
 use crate::count::LarchQueryPlanner;
 use crate::error::Result;
-use crate::leaves::{has_dynamic_filters, rebind};
+use crate::leaves::{has_dynamic_filters, rebind, without_data};
 use crate::plan_cache::{self, PlanKey, Template};
 use crate::prune::Pruning;
 use crate::render::{Row, render};
@@ -233,7 +233,7 @@ pub async fn prepare(
         && !has_dynamic_filters(&plan)
     {
         let template =
-            Template { plan: Arc::clone(&plan), output: compiled.output.clone(), aggregated: compiled.aggregated };
+            Template { plan: without_data(&plan)?, output: compiled.output.clone(), aggregated: compiled.aggregated };
         plan_cache::insert(key, template);
     }
     let (matched, output, aggregated) = (compiled.matched, compiled.output, compiled.aggregated);

@@ -507,6 +507,30 @@ pub(crate) fn rebind(
     Ok((bound, counter))
 }
 
+/// `plan` with leaves that hold no data: what a kept plan holds (a memtable's batches or a
+/// window's file list would otherwise stay in memory as long as the plan is kept).
+pub(crate) fn without_data(plan: &Arc<dyn ExecutionPlan>) -> Result<Arc<dyn ExecutionPlan>> {
+    Ok(Arc::clone(plan)
+        .transform_up(|node| {
+            if let Some(leaf) = node.downcast_ref::<SegmentsExec>() {
+                return Ok(Transformed::yes(Arc::new(leaf.with_classes(Vec::new())) as Arc<dyn ExecutionPlan>));
+            }
+            if let Some(leaf) = node.downcast_ref::<MemtableExec>() {
+                let partitions = leaf.properties.output_partitioning().partition_count();
+                let empty = MemtableExec::try_new(
+                    leaf.slot,
+                    leaf.projection.clone(),
+                    Vec::new(),
+                    leaf.filter.clone(),
+                    partitions,
+                )?;
+                return Ok(Transformed::yes(Arc::new(empty) as Arc<dyn ExecutionPlan>));
+            }
+            Ok(Transformed::no(node))
+        })?
+        .data)
+}
+
 /// Whether a plan shares state between executions that [`rebind`] cannot renew: dynamic
 /// filters pushed into its scans (a top-k's bound), which the nodes that produce them renew on
 /// their side only.
