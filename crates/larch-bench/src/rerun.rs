@@ -28,6 +28,10 @@ pub struct QueriesArgs {
     /// Record `perf record --call-graph dwarf` of the server per query into this directory.
     #[arg(long)]
     profile: Option<PathBuf>,
+    /// Idle this long before each run (ms): what a query costs after the server has idled, as
+    /// in `run`, where baseline queries run between larch's.
+    #[arg(long, default_value_t = 0)]
+    pause_ms: u64,
 }
 
 pub fn run(args: QueriesArgs) -> Result<(), String> {
@@ -66,6 +70,7 @@ pub fn run(args: QueriesArgs) -> Result<(), String> {
         });
         let mut cpu = 0.0;
         for rep in 0..=args.reps {
+            std::thread::sleep(Duration::from_millis(args.pause_ms));
             let cpu0 = server::cpu_seconds(srv.pid());
             let r = rt.block_on(queries::run_insights(&client, &groups, qs, end_s, &q.insights, srv.pid(), timeout))?;
             if rep > 0 {
