@@ -9,8 +9,12 @@
 //!
 //! # Layout
 //! - [`scan`]: the base relation and its system columns; segments and row groups pruned by time
-//!   and by the substring index.
-//! - `segment_reader`: segment files read with their footer and page index cached together.
+//!   and by the substring index; its sources laid out as numbered slots.
+//! - [`leaves`]: the plan's scan leaves, which hold their files, batches and window apart from
+//!   the plan, so that a kept plan runs again over other data (`rebind`).
+//! - `plan_cache`: physical plans kept per query shape.
+//! - `segment_reader`: segment files read with their footer and page index cached together,
+//!   column chunks with `pread` on the calling thread.
 //! - [`prune`]: the literals a query's rows must contain in `@message` (for the substring index).
 //! - [`compile`]: commands, expressions with Insights' coercions ([`compile::Kind`]),
 //!   functions, `stats`.

@@ -5,6 +5,9 @@
 //! itself when a predicate can use it, outside the metadata cache: every query re-read and
 //! re-parsed the page index of every file it opened (~6 % of the CPU of a one-hour query over
 //! 12 segments). Segments are immutable, so their page index is as cacheable as their footer.
+//!
+//! Column chunks are read with `pread` on the calling thread ([`SegmentReader`]), not through
+//! the object store's blocking pool.
 
 use std::fs::File;
 use std::ops::Range;

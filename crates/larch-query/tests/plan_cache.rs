@@ -113,6 +113,21 @@ async fn reused_plans_answer_every_window_from_its_own_data() {
         assert_eq!(matched, want_matched, "concurrent recordsMatched over {start}..{end}");
     }
 
+    // Events acknowledged since the plan was made are read by it (same shape, new memtable).
+    let late: Vec<NewEvent> = (0..90)
+        .map(|i| NewEvent { timestamp: 3 * HOUR + 5_000 + i * 20_000, message: format!("late {i} ERROR=true") })
+        .collect();
+    storage.put_events(group.id, &a, late.clone(), 1).await.unwrap();
+    all.extend(late.into_iter().map(|e| ("a".to_string(), e)));
+    let hits = larch_query::plan_cache_hits();
+    for (start, end) in windows {
+        let (rows, matched) = run(&storage, QUERY, start, end).await;
+        let (want, want_matched) = expected(&all, start, end);
+        assert_eq!(counts_of(&rows), want, "with late events, window {start}..{end}");
+        assert_eq!(matched, want_matched);
+    }
+    assert!(larch_query::plan_cache_hits() > hits, "the kept plans served the new data");
+
     // A deleted stream's rows disappear from reused plans too.
     storage.delete_log_stream(ACCOUNT, "/g", "b").unwrap();
     all.retain(|(stream, _)| stream != "b");
