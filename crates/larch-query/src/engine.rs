@@ -184,7 +184,7 @@ pub struct Prepared {
 
 /// Compiles and plans a query over a snapshot of `groups` taken now (StartQuery answers its
 /// MalformedQueryException from this), or takes a kept plan of the same shape
-/// ([`crate::plan_cache`]). The account's lookup tables are loaded, so a missing table or
+/// (`plan_cache`). The account's lookup tables are loaded, so a missing table or
 /// column is reported here too.
 pub async fn prepare(
     storage: &Storage,

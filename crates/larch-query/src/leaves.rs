@@ -4,8 +4,8 @@
 //! DataFusion's own scans bake their files and the window's literals into the plan, so a plan
 //! serves one snapshot and one window. Planning a short query costs more than running it
 //! (~2.4 ms of a ~5.6 ms one-hour query: docs/benchmarks.md, ninth engine session), so larch
-//! keeps physical plans ([`crate::plan_cache`]) and runs them again over another snapshot and
-//! window by giving their leaves new data ([`rebind`]).
+//! keeps physical plans (`plan_cache`) and runs them again over another snapshot and
+//! window by giving their leaves new data (`rebind`).
 //!
 //! Each leaf has a *slot*: its position among the sources of the base relation, which
 //! [`crate::scan::Layout`] numbers the same way whenever the shape is the same.
