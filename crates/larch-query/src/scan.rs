@@ -610,10 +610,7 @@ impl TableProvider for SegmentTable {
         let url = ObjectStoreUrl::local_filesystem();
         let readers =
             SegmentReaderFactory::new(runtime.object_store(&url)?, runtime.cache_manager.get_file_metadata_cache());
-        let asked: Vec<usize> = match projection {
-            Some(columns) => columns.clone(),
-            None => (0..self.schema.fields().len()).collect(),
-        };
+        let asked = columns_asked(projection, &self.schema);
         let (projection, width) = ParquetRecipe::projection_for(&asked);
         let recipe = ParquetRecipe {
             table_schema,
@@ -653,11 +650,16 @@ impl TableProvider for MemtableTable {
         _limit: Option<usize>,
     ) -> datafusion::error::Result<Arc<dyn ExecutionPlan>> {
         let partitions = state.config().target_partitions().max(1);
-        let projection = match projection {
-            Some(columns) => columns.clone(),
-            None => (0..event_schema().fields().len()).collect(),
-        };
+        let projection = columns_asked(projection, &event_schema());
         let leaf = MemtableExec::try_new(self.slot, projection, self.batches.clone(), self.filter.clone(), partitions)?;
         Ok(Arc::new(leaf))
+    }
+}
+
+/// The columns a scan is asked for: its projection, or all of `schema`.
+fn columns_asked(projection: Option<&Vec<usize>>, schema: &SchemaRef) -> Vec<usize> {
+    match projection {
+        Some(columns) => columns.clone(),
+        None => (0..schema.fields().len()).collect(),
     }
 }
