@@ -12,9 +12,11 @@
 //!
 //! - [`SegmentsExec`]: Parquet segments, as DataFusion's Parquet scan reads them (it is built at
 //!   execution, per class of files). Filters pushed down by the physical optimizer reach an
-//!   empty template scan, whose predicate then prunes row groups of the real ones. Files wholly
-//!   inside the window of live streams are read unfiltered; the others (per group: the window's
-//!   bounds, and the live streams when a file holds deleted ones) are filtered here.
+//!   empty template scan, whose predicate then prunes row groups of the real ones (unless it
+//!   reads term columns only, which the substring index covers). Files wholly inside the window
+//!   of live streams are read unfiltered; the others are filtered here, by their group's lower
+//!   bound and the window's end, and by the group's live streams when a file holds deleted ones.
+//!   Which row groups of a file are read was decided before ([`crate::scan::plan_segments`]).
 //! - [`MemtableExec`]: a group's in-memory batches, filtered here.
 
 use std::collections::HashSet;
