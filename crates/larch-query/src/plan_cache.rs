@@ -7,7 +7,8 @@
 //! segments in it: [`crate::leaves::rebind`] gives the leaves the new query's data.
 //!
 //! Not kept: plans holding the window or the start time as literals (`queryStartTime()`,
-//! `now()`, ...), plans with dynamic filters (a top-k's bound lives in the scans' predicates),
+//! `now()`, ...), plans with dynamic filters in their scans (a top-k's bound; none reach them
+//! today, the `CountRows` node below a top-k stops filter pushdown),
 //! and plans counting matched rows with a second plan; queries with `lookup` or `diff` are not
 //! looked up at all.
 

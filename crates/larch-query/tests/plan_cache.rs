@@ -200,3 +200,37 @@ async fn cut_segments_read_only_the_row_groups_the_window_overlaps() {
         assert_eq!(matched, want as f64);
     }
 }
+
+/// A top-k (`sort … | limit`) pushes a dynamic filter (its current bound) into the scans: a
+/// reused plan must start from a fresh bound, or a later window would be pruned by the
+/// previous run's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reused_top_k_plans_start_from_a_fresh_bound() {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = Storage::open_without_background(StorageConfig::new(dir.path())).unwrap();
+    let group = storage.create_log_group(ACCOUNT, "/g", NewLogGroup::default()).unwrap();
+    let a = storage.create_log_stream(ACCOUNT, "/g", "a").unwrap();
+    for hour in 0..3 {
+        storage.put_events(group.id, &a, hour_of_events(hour * HOUR, &format!("h{hour}")), 1).await.unwrap();
+        flush(&storage).await;
+    }
+    let query = "fields @timestamp, @message | sort @timestamp desc | limit 3";
+    let newest =
+        |end: i64| -> Vec<String> { (0..3).map(|k| ((end / 10_000) * 10_000 - k * 10_000).to_string()).collect() };
+    let hits = larch_query::plan_cache_hits();
+    // The latest window first (its bound ends near the end of hour 2), then older ones.
+    for end in [3 * HOUR - 1, 2 * HOUR - 1, HOUR - 1, 3 * HOUR - 1, HOUR + 600_000, 2 * HOUR + 5_000] {
+        let (rows, _) = run(&storage, query, 0, end).await;
+        let got: Vec<String> = rows
+            .iter()
+            .map(|row| row.iter().find(|(k, _)| k == "@message").map(|(_, v)| v.clone()).unwrap_or_default())
+            .map(|m| {
+                let i: i64 = m.split(' ').nth(1).unwrap().parse().unwrap();
+                let hour: i64 = m[1..2].parse().unwrap();
+                (hour * HOUR + i * 10_000).to_string()
+            })
+            .collect();
+        assert_eq!(got, newest(end), "newest 3 events up to {end}");
+    }
+    eprintln!("top-k plan reuses: {}", larch_query::plan_cache_hits() - hits);
+}
