@@ -207,6 +207,7 @@ mod tests {
         }
         assert_eq!(read_ranges(Arc::clone(&file), ranges.clone()).await.unwrap(), ranges_of(&data, &ranges));
         // Past the end: an error, not short data.
-        assert!(read_ranges(file, Vec::from([2_999_999..3_000_100])).await.is_err());
+        let past_end: Range<u64> = 2_999_999..3_000_100;
+        assert!(read_ranges(file, vec![past_end]).await.is_err());
     }
 }
