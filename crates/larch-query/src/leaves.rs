@@ -200,11 +200,16 @@ impl SegmentsExec {
 
     /// The same leaf reading `classes`.
     fn with_classes(&self, classes: Vec<FileClass>) -> SegmentsExec {
+        self.rebuilt(Arc::clone(&self.template), Arc::new(classes))
+    }
+
+    /// The same leaf with `template` and `classes`, not executed yet.
+    fn rebuilt(&self, template: Arc<dyn ExecutionPlan>, classes: Arc<Vec<FileClass>>) -> SegmentsExec {
         SegmentsExec {
             slot: self.slot,
             recipe: Arc::clone(&self.recipe),
-            template: Arc::clone(&self.template),
-            classes: Arc::new(classes),
+            template,
+            classes,
             properties: Arc::clone(&self.properties),
             scans: OnceLock::new(),
         }
@@ -299,7 +304,7 @@ impl ExecutionPlan for SegmentsExec {
         Ok(self)
     }
     fn reset_state(self: Arc<Self>) -> Result<Arc<dyn ExecutionPlan>> {
-        Ok(Arc::new(self.with_classes(self.classes.as_ref().clone())))
+        Ok(Arc::new(self.rebuilt(Arc::clone(&self.template), Arc::clone(&self.classes))))
     }
     /// Like DataSourceExec: the template scan takes the filters (they prune row groups) and
     /// answers which it applies exactly (none, with larch's Parquet options).
@@ -310,16 +315,9 @@ impl ExecutionPlan for SegmentsExec {
         config: &ConfigOptions,
     ) -> Result<FilterPushdownPropagation<Arc<dyn ExecutionPlan>>> {
         let pushed = self.template.handle_child_pushdown_result(phase, child_pushdown_result, config)?;
-        let updated = pushed.updated_node.map(|template| {
-            Arc::new(SegmentsExec {
-                slot: self.slot,
-                recipe: Arc::clone(&self.recipe),
-                template,
-                classes: Arc::clone(&self.classes),
-                properties: Arc::clone(&self.properties),
-                scans: OnceLock::new(),
-            }) as Arc<dyn ExecutionPlan>
-        });
+        let updated = pushed
+            .updated_node
+            .map(|template| Arc::new(self.rebuilt(template, Arc::clone(&self.classes))) as Arc<dyn ExecutionPlan>);
         Ok(FilterPushdownPropagation { filters: pushed.filters, updated_node: updated })
     }
     fn execute(&self, partition: usize, context: Arc<TaskContext>) -> Result<SendableRecordBatchStream> {
@@ -398,6 +396,18 @@ impl MemtableExec {
         Ok(MemtableExec { slot, projection, batches: Arc::new(batches), filter, properties, scan: OnceLock::new() })
     }
 
+    /// The same leaf reading `batches` filtered by `filter`, not executed yet.
+    fn with_batches(&self, batches: Arc<Vec<RecordBatch>>, filter: RowFilter) -> MemtableExec {
+        MemtableExec {
+            slot: self.slot,
+            projection: self.projection.clone(),
+            batches,
+            filter,
+            properties: Arc::clone(&self.properties),
+            scan: OnceLock::new(),
+        }
+    }
+
     fn build_scan(&self, options: &ConfigOptions) -> Result<Arc<dyn ExecutionPlan>> {
         let mut kept = Vec::with_capacity(self.batches.len());
         for batch in self.batches.iter() {
@@ -441,15 +451,7 @@ impl ExecutionPlan for MemtableExec {
         Ok(self)
     }
     fn reset_state(self: Arc<Self>) -> Result<Arc<dyn ExecutionPlan>> {
-        let partitions = self.properties.output_partitioning().partition_count();
-        let fresh = MemtableExec::try_new(
-            self.slot,
-            self.projection.clone(),
-            self.batches.as_ref().clone(),
-            self.filter.clone(),
-            partitions,
-        )?;
-        Ok(Arc::new(fresh))
+        Ok(Arc::new(self.with_batches(Arc::clone(&self.batches), self.filter.clone())))
     }
     fn execute(&self, partition: usize, context: Arc<TaskContext>) -> Result<SendableRecordBatchStream> {
         let scan = match self.scan.get() {
@@ -486,14 +488,7 @@ pub(crate) fn rebind(
                 let Some(SlotData::Memtable { batches, filter }) = data.get(leaf.slot) else {
                     return internal_err!("no memtable for slot {}", leaf.slot);
                 };
-                let partitions = leaf.properties.output_partitioning().partition_count();
-                let bound = MemtableExec::try_new(
-                    leaf.slot,
-                    leaf.projection.clone(),
-                    batches.clone(),
-                    filter.clone(),
-                    partitions,
-                )?;
+                let bound = leaf.with_batches(Arc::new(batches.clone()), filter.clone());
                 return Ok(Transformed::yes(Arc::new(bound) as Arc<dyn ExecutionPlan>));
             }
             if let Some(fresh) = fresh_counter(&node, &mut renewed) {
@@ -518,14 +513,7 @@ pub(crate) fn without_data(plan: &Arc<dyn ExecutionPlan>) -> Result<Arc<dyn Exec
                 return Ok(Transformed::yes(Arc::new(leaf.with_classes(Vec::new())) as Arc<dyn ExecutionPlan>));
             }
             if let Some(leaf) = node.downcast_ref::<MemtableExec>() {
-                let partitions = leaf.properties.output_partitioning().partition_count();
-                let empty = MemtableExec::try_new(
-                    leaf.slot,
-                    leaf.projection.clone(),
-                    Vec::new(),
-                    leaf.filter.clone(),
-                    partitions,
-                )?;
+                let empty = leaf.with_batches(Arc::new(Vec::new()), leaf.filter.clone());
                 return Ok(Transformed::yes(Arc::new(empty) as Arc<dyn ExecutionPlan>));
             }
             Ok(Transformed::no(node))

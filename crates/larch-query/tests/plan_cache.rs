@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use larch_query::compile::CompileParams;
 use larch_query::engine::execute;
-use larch_storage::{NewEvent, NewLogGroup, Storage, StorageConfig};
+use larch_storage::{LogGroup, LogStream, NewEvent, NewLogGroup, Storage, StorageConfig};
 
 const ACCOUNT: &str = "000000000000";
 const HOUR: i64 = 3_600_000;
@@ -56,12 +56,28 @@ fn counts_of(rows: &Rows) -> BTreeMap<String, usize> {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn reused_plans_answer_every_window_from_its_own_data() {
+/// A fresh storage with group `/g` and stream `a` (keep the temp dir alive while it is used).
+fn new_storage() -> (tempfile::TempDir, Storage, LogGroup, LogStream) {
     let dir = tempfile::tempdir().unwrap();
     let storage = Storage::open_without_background(StorageConfig::new(dir.path())).unwrap();
     let group = storage.create_log_group(ACCOUNT, "/g", NewLogGroup::default()).unwrap();
     let a = storage.create_log_stream(ACCOUNT, "/g", "a").unwrap();
+    (dir, storage, group, a)
+}
+
+/// Runs [`QUERY`] over each window and checks its rows and `recordsMatched` against the events.
+async fn check_windows(storage: &Storage, events: &[(String, NewEvent)], windows: &[(i64, i64)], context: &str) {
+    for &(start, end) in windows {
+        let (rows, matched) = run(storage, QUERY, start, end).await;
+        let (want, want_matched) = expected(events, start, end);
+        assert_eq!(counts_of(&rows), want, "{context}: window {start}..{end}");
+        assert_eq!(matched, want_matched, "{context}: recordsMatched over {start}..{end}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reused_plans_answer_every_window_from_its_own_data() {
+    let (_dir, storage, group, a) = new_storage();
     let b = storage.create_log_stream(ACCOUNT, "/g", "b").unwrap();
     let mut all: Vec<(String, NewEvent)> = Vec::new();
     // Hours 0–2 in segments (stream b in hour 1 only), hour 3 in the memtable.
@@ -93,12 +109,7 @@ async fn reused_plans_answer_every_window_from_its_own_data() {
         (3 * HOUR, 4 * HOUR),
         (3 * HOUR + 50_000, 3 * HOUR + 900_000),
     ];
-    for (start, end) in windows {
-        let (rows, matched) = run(&storage, QUERY, start, end).await;
-        let (want, want_matched) = expected(&all, start, end);
-        assert_eq!(counts_of(&rows), want, "window {start}..{end}");
-        assert_eq!(matched, want_matched, "recordsMatched over {start}..{end}");
-    }
+    check_windows(&storage, &all, &windows, "first runs").await;
     assert!(
         larch_query::plan_cache_hits() >= hits_before + 4,
         "windows of one shape reuse the plan: {} hits",
@@ -120,29 +131,18 @@ async fn reused_plans_answer_every_window_from_its_own_data() {
     storage.put_events(group.id, &a, late.clone(), 1).await.unwrap();
     all.extend(late.into_iter().map(|e| ("a".to_string(), e)));
     let hits = larch_query::plan_cache_hits();
-    for (start, end) in windows {
-        let (rows, matched) = run(&storage, QUERY, start, end).await;
-        let (want, want_matched) = expected(&all, start, end);
-        assert_eq!(counts_of(&rows), want, "with late events, window {start}..{end}");
-        assert_eq!(matched, want_matched);
-    }
+    check_windows(&storage, &all, &windows, "with late events").await;
     assert!(larch_query::plan_cache_hits() > hits, "the kept plans served the new data");
 
     // A deleted stream's rows disappear from reused plans too.
     storage.delete_log_stream(ACCOUNT, "/g", "b").unwrap();
     all.retain(|(stream, _)| stream != "b");
-    for (start, end) in windows {
-        let (rows, _) = run(&storage, QUERY, start, end).await;
-        assert_eq!(counts_of(&rows), expected(&all, start, end).0, "after deleting b, window {start}..{end}");
-    }
+    check_windows(&storage, &all, &windows, "after deleting b").await;
 }
 
 #[tokio::test]
 async fn plans_holding_the_window_are_not_reused() {
-    let dir = tempfile::tempdir().unwrap();
-    let storage = Storage::open_without_background(StorageConfig::new(dir.path())).unwrap();
-    let group = storage.create_log_group(ACCOUNT, "/g", NewLogGroup::default()).unwrap();
-    let a = storage.create_log_stream(ACCOUNT, "/g", "a").unwrap();
+    let (_dir, storage, group, a) = new_storage();
     storage.put_events(group.id, &a, hour_of_events(0, "x"), 1).await.unwrap();
     flush(&storage).await;
     let query = "stats count(*) as n | fields queryStartTime() as s";
@@ -161,10 +161,7 @@ async fn plans_holding_the_window_are_not_reused() {
 /// read, and its rows are filtered only when one of those reaches past the window.
 #[tokio::test]
 async fn cut_segments_read_only_the_row_groups_the_window_overlaps() {
-    let dir = tempfile::tempdir().unwrap();
-    let storage = Storage::open_without_background(StorageConfig::new(dir.path())).unwrap();
-    let group = storage.create_log_group(ACCOUNT, "/g", NewLogGroup::default()).unwrap();
-    let a = storage.create_log_stream(ACCOUNT, "/g", "a").unwrap();
+    let (_dir, storage, group, a) = new_storage();
     // One hour, one event every 50 ms: 72,000 events, several row groups.
     let events: Vec<NewEvent> =
         (0..72_000).map(|i| NewEvent { timestamp: i * 50, message: format!("e {i} ERROR={}", i % 7 == 0) }).collect();
@@ -206,10 +203,7 @@ async fn cut_segments_read_only_the_row_groups_the_window_overlaps() {
 /// previous run's.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reused_top_k_plans_start_from_a_fresh_bound() {
-    let dir = tempfile::tempdir().unwrap();
-    let storage = Storage::open_without_background(StorageConfig::new(dir.path())).unwrap();
-    let group = storage.create_log_group(ACCOUNT, "/g", NewLogGroup::default()).unwrap();
-    let a = storage.create_log_stream(ACCOUNT, "/g", "a").unwrap();
+    let (_dir, storage, group, a) = new_storage();
     for hour in 0..3 {
         storage.put_events(group.id, &a, hour_of_events(hour * HOUR, &format!("h{hour}")), 1).await.unwrap();
         flush(&storage).await;
