@@ -174,7 +174,10 @@ pub(crate) fn scan_groups(storage: &Storage, groups: &[LogGroup], start_ms: i64,
 pub struct Prepared {
     ctx: SessionContext,
     scan: Vec<ScanGroup>,
-    plan: Arc<dyn ExecutionPlan>,
+    /// The physical plan, or why it could not be made: a query that compiled but cannot be
+    /// planned fails when it runs (status Failed), as before plans were made in StartQuery,
+    /// rather than making StartQuery answer a retryable error.
+    plan: Result<Arc<dyn ExecutionPlan>>,
     matched: Matched,
     output: Vec<OutputColumn>,
     aggregated: bool,
@@ -220,20 +223,21 @@ pub async fn prepare(
             plan_cache::record_hit();
             let (output, aggregated) = (template.output.clone(), template.aggregated);
             let matched = Matched::Counter(counter);
-            return Ok(Prepared { ctx, scan, plan, matched, output, aggregated, start_ms, end_ms });
+            return Ok(Prepared { ctx, scan, plan: Ok(plan), matched, output, aggregated, start_ms, end_ms });
         }
     }
     let base = crate::scan::frame_of(&ctx, &scan, &layout)?;
     let input = query_input(&ctx, &scan, query_text, ast, &params, &base).await?;
     let compiled = compile(query_text, ast, input, params)?;
-    let plan = compiled.frame.create_physical_plan().await?;
+    let plan = compiled.frame.create_physical_plan().await.map_err(Into::into);
     if let Some(key) = key
+        && let Ok(plan) = &plan
         && !compiled.window_dependent
         && matches!(compiled.matched, Matched::Counter(_))
-        && !has_dynamic_filters(&plan)
+        && !has_dynamic_filters(plan)
     {
         let template =
-            Template { plan: without_data(&plan)?, output: compiled.output.clone(), aggregated: compiled.aggregated };
+            Template { plan: without_data(plan)?, output: compiled.output.clone(), aggregated: compiled.aggregated };
         plan_cache::insert(key, template);
     }
     let (matched, output, aggregated) = (compiled.matched, compiled.output, compiled.aggregated);
@@ -244,6 +248,7 @@ impl Prepared {
     /// Runs the query: its rows and the statistics GetQueryResults reports.
     pub async fn run(self) -> Result<(Vec<Row>, Statistics)> {
         let Prepared { ctx, scan, plan, matched, output, aggregated, start_ms, end_ms } = self;
+        let plan = plan?;
         let (batches, scanned) =
             tokio::join!(collect(plan, ctx.task_ctx()), scanned_totals(&ctx, &scan, start_ms, end_ms));
         let batches = batches?;
